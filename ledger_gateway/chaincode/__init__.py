@@ -1,0 +1,41 @@
+"""The transfer contract and the state-store interface it runs on."""
+
+from ledger_gateway.chaincode.contract import (
+    BY_PATIENT,
+    BY_REQUESTING_ORG,
+    BY_SOURCE_ORG,
+    TransferContract,
+    check_permitted,
+    parties_of,
+)
+from ledger_gateway.chaincode.errors import (
+    ConditionNotMet,
+    ContractError,
+    IllegalTransition,
+    InvalidArgument,
+    NotAParty,
+    RoleNotAllowed,
+    TransferExists,
+    UnknownTransfer,
+)
+from ledger_gateway.chaincode.state_store import HistoryEntry, StateStore, composite_key
+
+__all__ = [
+    "BY_PATIENT",
+    "BY_REQUESTING_ORG",
+    "BY_SOURCE_ORG",
+    "ConditionNotMet",
+    "ContractError",
+    "HistoryEntry",
+    "IllegalTransition",
+    "InvalidArgument",
+    "NotAParty",
+    "RoleNotAllowed",
+    "StateStore",
+    "TransferContract",
+    "TransferExists",
+    "UnknownTransfer",
+    "check_permitted",
+    "composite_key",
+    "parties_of",
+]

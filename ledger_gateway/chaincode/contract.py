@@ -1,0 +1,330 @@
+"""The transfer contract: the one place where transition rules are enforced.
+
+Pure and deterministic: everything it knows comes from the state store (world state,
+transaction id and timestamp), so the embedded ledger and Fabric peers reach the same
+result. A transaction replayed with the same ``event_id`` returns the first result and
+writes nothing.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from schemas import (
+    AUDIT_ACTIONS,
+    GDPR_VITAL_INTERESTS,
+    Action,
+    Actor,
+    ApplyActionTx,
+    AuditRiskTx,
+    CreateTransferTx,
+    OrganisationPolicy,
+    Party,
+    RecordRiskScoreTx,
+    RiskAssessment,
+    RiskScoresUsed,
+    Role,
+    SetPolicyTx,
+    Transaction,
+    Transfer,
+    TransferState,
+    Transition,
+    TxResult,
+    rule_for,
+)
+
+from ledger_gateway.chaincode.errors import (
+    ConditionNotMet,
+    IllegalTransition,
+    InvalidArgument,
+    NotAParty,
+    RoleNotAllowed,
+    TransferExists,
+    UnknownTransfer,
+)
+from ledger_gateway.chaincode.risk_audit import audit
+from ledger_gateway.chaincode.state_store import (
+    HistoryEntry,
+    StateStore,
+    by_partial_composite_key,
+    composite_key,
+    split_composite_key,
+)
+
+TRANSFER = "transfer"
+POLICY = "policy"
+RISK = "risk"
+IDEMPOTENCY = "processed"
+BY_REQUESTING_ORG = "by-requesting-org"
+BY_SOURCE_ORG = "by-source-org"
+BY_PATIENT = "by-patient"
+_INDEX_VALUE = b"\x00"  # Fabric refuses empty values
+
+
+def parties_of(actor: Actor, transfer: Transfer) -> frozenset[Party]:
+    """How ``actor`` relates to ``transfer`` (possibly several ways, or none)."""
+    parties: set[Party] = set()
+    if actor.role is Role.PATIENT:
+        if actor.user_id == transfer.patient_pseudonym:
+            parties.add(Party.PATIENT)
+        return frozenset(parties)
+    if actor.org == transfer.requesting_org:
+        parties.add(Party.REQUESTING_ORG)
+    if actor.org == transfer.source_org:
+        parties.add(Party.SOURCE_ORG)
+    return frozenset(parties)
+
+
+def check_permitted(
+    state: TransferState | None, action: Action, actor: Actor, parties: frozenset[Party]
+) -> TransferState:
+    """The next state, or the contract error the table calls for, checked in a fixed order."""
+    rule = rule_for(state, action)
+    if rule is None:
+        shown = state.value if state else "no transfer"
+        raise IllegalTransition(f"{action.value} is not allowed from {shown}", state)
+    if actor.role not in rule.roles:
+        allowed = ", ".join(sorted(r.value for r in rule.roles))
+        raise RoleNotAllowed(f"{action.value} needs role {allowed}, not {actor.role.value}", state)
+    if not parties & rule.parties:
+        needed = ", ".join(sorted(p.value for p in rule.parties))
+        raise NotAParty(f"{action.value} may be taken only by the {needed}", state)
+    return rule.next_state
+
+
+class TransferContract:
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    # ---- entry point -------------------------------------------------------------
+
+    def submit(self, event_id: str, actor: Actor, tx: Transaction) -> TxResult:
+        """Execute ``tx`` once per ``event_id``; a replay returns the recorded result."""
+        idempotency_key = composite_key(IDEMPOTENCY, event_id)
+        recorded = self._store.get_state(idempotency_key)
+        if recorded is not None:
+            return TxResult.model_validate_json(recorded)
+        result = self._execute(actor, tx)
+        self._store.put_state(idempotency_key, result.model_dump_json().encode())
+        return result
+
+    def _execute(self, actor: Actor, tx: Transaction) -> TxResult:
+        match tx:
+            case SetPolicyTx():
+                return self._set_policy(actor, tx.policy)
+            case RecordRiskScoreTx():
+                return self._record_risk_score(actor, tx.assessment)
+            case CreateTransferTx():
+                return self._create(actor, tx)
+            case AuditRiskTx():
+                return self._audit_risk(actor, tx.transfer_id)
+            case ApplyActionTx():
+                return self._apply(actor, tx)
+
+    # ---- organisations -----------------------------------------------------------
+
+    def _set_policy(self, actor: Actor, policy: OrganisationPolicy) -> TxResult:
+        self._require_org_operator(actor, policy.org_id)
+        self._put(composite_key(POLICY, policy.org_id), policy.model_dump_json().encode())
+        return TxResult(tx_id=self._store.get_tx_id(), op="set_policy", policy=policy)
+
+    def _record_risk_score(self, actor: Actor, assessment: RiskAssessment) -> TxResult:
+        self._require_org_operator(actor, assessment.org_id)
+        key = composite_key(RISK, assessment.org_id)
+        latest = self.risk_assessment(assessment.org_id)
+        # Out-of-order delivery must not replace a newer assessment with an older one.
+        if latest is None or assessment.assessed_at >= latest.assessed_at:
+            self._put(key, assessment.model_dump_json().encode())
+        return TxResult(
+            tx_id=self._store.get_tx_id(), op="record_risk_score", assessment=assessment
+        )
+
+    @staticmethod
+    def _require_org_operator(actor: Actor, org_id: str) -> None:
+        if actor.role not in (Role.OPS, Role.SYSTEM):
+            raise RoleNotAllowed(f"only ops or system of {org_id} may do this")
+        if actor.org != org_id:
+            raise NotAParty(f"{actor.org} may not act for {org_id}")
+
+    # ---- transfers ----------------------------------------------------------------
+
+    def _create(self, actor: Actor, tx: CreateTransferTx) -> TxResult:
+        if self.transfer(tx.transfer_id) is not None:
+            raise TransferExists(f"transfer {tx.transfer_id} already exists")
+        # The creator is the requesting organisation by definition of the request.
+        check_permitted(None, Action.CREATE, actor, frozenset({Party.REQUESTING_ORG}))
+        if tx.source_org == actor.org:
+            raise InvalidArgument("source and requesting organisation must differ")
+        now = self._store.get_tx_timestamp()
+        transition = Transition(
+            transfer_id=tx.transfer_id,
+            from_state=None,
+            to_state=TransferState.INITIALISED,
+            action=Action.CREATE,
+            actor=actor,
+            at=now,
+            reason=tx.reason,
+        )
+        transfer = Transfer(
+            transfer_id=tx.transfer_id,
+            requesting_org=actor.org,
+            source_org=tx.source_org,
+            patient_pseudonym=tx.patient_pseudonym,
+            emergency=tx.emergency,
+            reason=tx.reason,
+            state=TransferState.INITIALISED,
+            created_at=now,
+            updated_at=now,
+            last_transition=transition,
+        )
+        self._save_transfer(transfer)
+        for index, attr in (
+            (BY_REQUESTING_ORG, transfer.requesting_org),
+            (BY_SOURCE_ORG, transfer.source_org),
+            (BY_PATIENT, transfer.patient_pseudonym),
+        ):
+            self._put(composite_key(index, attr, transfer.transfer_id), _INDEX_VALUE)
+        return self._result("create_transfer", transfer)
+
+    def _audit_risk(self, actor: Actor, transfer_id: str) -> TxResult:
+        transfer = self._existing(transfer_id)
+        orgs = (transfer.requesting_org, transfer.source_org)
+        policies = {org: self.policy(org) for org in orgs}
+        scores = {org: self.risk_assessment(org) for org in orgs}
+        decision = audit(policies, scores)
+        action = Action.ACCEPT_RISK if decision.accepted else Action.REJECT_RISK
+        check_permitted(transfer.state, action, actor, parties_of(actor, transfer))
+        used = tuple(
+            RiskScoresUsed(
+                org_id=org,
+                cybersecurity_score=s.cybersecurity_score,
+                privacy_score=s.privacy_score,
+                assessed_at=s.assessed_at,
+            )
+            for org, s in scores.items()
+            if s is not None
+        )
+        updates: dict[str, object] = {}
+        if decision.accepted:
+            source_policy = policies[transfer.source_org]
+            assert source_policy is not None
+            updates["consent_deadline"] = self._store.get_tx_timestamp() + timedelta(
+                seconds=source_policy.consent_time_limit_s
+            )
+        transfer = self._move(
+            transfer, action, actor, reason=decision.reason, risk_scores=used, updates=updates
+        )
+        return self._result("audit_risk", transfer)
+
+    def _apply(self, actor: Actor, tx: ApplyActionTx) -> TxResult:
+        if tx.action in AUDIT_ACTIONS or tx.action is Action.CREATE:
+            raise InvalidArgument(f"{tx.action.value} is not taken through apply_action")
+        transfer = self._existing(tx.transfer_id)
+        check_permitted(transfer.state, tx.action, actor, parties_of(actor, transfer))
+        now = self._store.get_tx_timestamp()
+        updates: dict[str, object] = {}
+        legal_basis = None
+        if tx.action is Action.BYPASS_CONSENT:
+            if not transfer.emergency:
+                raise ConditionNotMet(
+                    "consent may be bypassed only for a declared emergency", transfer.state
+                )
+            legal_basis = GDPR_VITAL_INTERESTS
+            updates.update(review_required=True, consent_deadline=None)
+        elif tx.action is Action.EXPIRE:
+            if transfer.consent_deadline is None or now < transfer.consent_deadline:
+                raise ConditionNotMet("the consent time limit has not passed", transfer.state)
+        elif tx.action in (Action.GRANT_CONSENT, Action.REFUSE_CONSENT):
+            updates["consent_deadline"] = None
+        transfer = self._move(
+            transfer, tx.action, actor, reason=tx.reason, legal_basis=legal_basis, updates=updates
+        )
+        return self._result("apply_action", transfer)
+
+    # ---- reads (evaluate) ---------------------------------------------------------
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        raw = self._store.get_state(composite_key(TRANSFER, transfer_id))
+        return None if raw is None else Transfer.model_validate_json(raw)
+
+    def policy(self, org_id: str) -> OrganisationPolicy | None:
+        raw = self._store.get_state(composite_key(POLICY, org_id))
+        return None if raw is None else OrganisationPolicy.model_validate_json(raw)
+
+    def risk_assessment(self, org_id: str) -> RiskAssessment | None:
+        raw = self._store.get_state(composite_key(RISK, org_id))
+        return None if raw is None else RiskAssessment.model_validate_json(raw)
+
+    def history(self, transfer_id: str) -> list[tuple[str, Transition]]:
+        """Every transition of a transfer with the id of the transaction that made it."""
+        entries: Iterator[HistoryEntry] = self._store.get_history_for_key(
+            composite_key(TRANSFER, transfer_id)
+        )
+        return [
+            (entry.tx_id, Transfer.model_validate_json(entry.value).last_transition)
+            for entry in entries
+            if entry.value is not None
+        ]
+
+    def transfer_ids(self, index: str, value: str) -> list[str]:
+        """Ids from one of the indexes: by requesting org, by source org, by patient."""
+        return [
+            split_composite_key(key)[1][-1]
+            for key, _ in by_partial_composite_key(self._store, index, value)
+        ]
+
+    # ---- internals -----------------------------------------------------------------
+
+    def _existing(self, transfer_id: str) -> Transfer:
+        transfer = self.transfer(transfer_id)
+        if transfer is None:
+            raise UnknownTransfer(f"no transfer {transfer_id}")
+        return transfer
+
+    def _move(
+        self,
+        transfer: Transfer,
+        action: Action,
+        actor: Actor,
+        *,
+        reason: str | None = None,
+        legal_basis: str | None = None,
+        risk_scores: tuple[RiskScoresUsed, ...] = (),
+        updates: dict[str, object],
+    ) -> Transfer:
+        rule = rule_for(transfer.state, action)
+        assert rule is not None  # checked by the caller
+        now = self._store.get_tx_timestamp()
+        transition = Transition(
+            transfer_id=transfer.transfer_id,
+            from_state=transfer.state,
+            to_state=rule.next_state,
+            action=action,
+            actor=actor,
+            at=now,
+            reason=reason,
+            legal_basis=legal_basis,
+            risk_scores=risk_scores,
+        )
+        if legal_basis is not None:
+            updates = {**updates, "legal_basis": legal_basis}
+        moved = transfer.model_copy(
+            update={
+                "state": rule.next_state,
+                "updated_at": now,
+                "last_transition": transition,
+                **updates,
+            }
+        )
+        self._save_transfer(moved)
+        return moved
+
+    def _save_transfer(self, transfer: Transfer) -> None:
+        self._put(
+            composite_key(TRANSFER, transfer.transfer_id), transfer.model_dump_json().encode()
+        )
+
+    def _put(self, key: str, value: bytes) -> None:
+        self._store.put_state(key, value)
+
+    def _result(self, op: str, transfer: Transfer) -> TxResult:
+        return TxResult(tx_id=self._store.get_tx_id(), op=op, transfer=transfer)

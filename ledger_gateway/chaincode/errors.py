@@ -1,0 +1,52 @@
+"""Why the contract refuses a transaction.
+
+ContractError
+ ├── UnknownTransfer        (UNKNOWN_TRANSFER)
+ ├── TransferExists         (TRANSFER_EXISTS)
+ ├── IllegalTransition      (ILLEGAL_TRANSITION: the table has no such move now)
+ ├── RoleNotAllowed         (ROLE_NOT_ALLOWED)
+ ├── NotAParty              (NOT_A_PARTY)
+ ├── ConditionNotMet        (CONDITION_NOT_MET: e.g. no emergency declared, deadline not reached)
+ └── InvalidArgument        (INVALID_ARGUMENT)
+"""
+
+from typing import ClassVar
+
+from schemas import TransferState
+
+
+class ContractError(Exception):
+    code: ClassVar[str] = "CONTRACT_ERROR"
+
+    def __init__(self, reason: str, current_state: TransferState | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.current_state = current_state
+
+
+class UnknownTransfer(ContractError):
+    code = "UNKNOWN_TRANSFER"
+
+
+class TransferExists(ContractError):
+    code = "TRANSFER_EXISTS"
+
+
+class IllegalTransition(ContractError):
+    code = "ILLEGAL_TRANSITION"
+
+
+class RoleNotAllowed(ContractError):
+    code = "ROLE_NOT_ALLOWED"
+
+
+class NotAParty(ContractError):
+    code = "NOT_A_PARTY"
+
+
+class ConditionNotMet(ContractError):
+    code = "CONDITION_NOT_MET"
+
+
+class InvalidArgument(ContractError):
+    code = "INVALID_ARGUMENT"

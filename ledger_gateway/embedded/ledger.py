@@ -1,0 +1,292 @@
+"""The embedded ledger: the transfer contract over SQLite, in hash-chained blocks.
+
+Each ``submit`` call executes its commands in order and commits those that succeed as
+one block (previous hash, Merkle root of the block's transactions, timestamp) in a
+single SQLite transaction, together with world state and history. ``verify`` recomputes
+the chain from the stored transactions.
+"""
+
+import base64
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from ledger_gateway.chaincode import ContractError, TransferContract
+from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
+from ledger_gateway.embedded.store import PendingState, TxStateStore
+from ledger_gateway.port import (
+    Committed,
+    CommittedTx,
+    HistoryItem,
+    Outcome,
+    Rejected,
+    VerifyReport,
+)
+from schemas import LedgerCommand, Transfer, TxResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS blocks (
+    number INTEGER PRIMARY KEY,
+    previous_hash TEXT NOT NULL,
+    merkle_root TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    tx_id TEXT PRIMARY KEY,
+    block_number INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transactions_by_block ON transactions (block_number, position);
+CREATE TABLE IF NOT EXISTS world_state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    key TEXT NOT NULL,
+    block_number INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    tx_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    value BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_key ON history (key, block_number, position);
+"""
+
+Clock = Callable[[], datetime]
+
+
+def tx_id_for(event_id: str) -> str:
+    """Deterministic, so a resubmitted command maps to the same transaction id."""
+    return sha256(f"curex-tx:{event_id}".encode()).hexdigest()
+
+
+def _canonical(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+class EmbeddedLedger:
+    def __init__(self, path: Path, clock: Clock = lambda: datetime.now(UTC)) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        self._clock = clock
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # ---- writes ---------------------------------------------------------------------
+
+    def submit(self, commands: list[LedgerCommand]) -> list[Outcome]:
+        number, previous_hash = self._next_block()
+        pending = PendingState()
+        outcomes: list[Outcome] = []
+        bodies: list[tuple[str, bytes, dict[str, bytes], datetime]] = []
+        pending_blocks: dict[str, int] = {}
+        for command in commands:
+            tx_id = tx_id_for(str(command.event_id))
+            timestamp = self._clock()
+            store = TxStateStore(self._conn, pending, tx_id, timestamp)
+            try:
+                result = TransferContract(store).submit(
+                    str(command.event_id), command.actor, command.tx
+                )
+            except ContractError as error:
+                outcomes.append(Rejected(command, error))
+                continue
+            if not store.writes:
+                original = pending_blocks.get(result.tx_id)
+                if original is None:
+                    original = self._block_of(result.tx_id)
+                outcomes.append(Committed(command, result, result.tx_id, original, replayed=True))
+                continue
+            pending.merge(tx_id, timestamp, store.writes)
+            body = _canonical(
+                {
+                    "block_number": number,
+                    "position": len(bodies),
+                    "tx_id": tx_id,
+                    "timestamp": timestamp.isoformat(),
+                    "command": json.loads(command.model_dump_json()),
+                    "result": json.loads(result.model_dump_json()),
+                    "writes": sorted(
+                        [k, base64.b64encode(v).decode()] for k, v in store.writes.items()
+                    ),
+                }
+            )
+            bodies.append((tx_id, body, store.writes, timestamp))
+            pending_blocks[tx_id] = number
+            outcomes.append(Committed(command, result, tx_id, number, replayed=False))
+        if bodies:
+            self._commit_block(number, previous_hash, bodies)
+        return outcomes
+
+    def _next_block(self) -> tuple[int, str]:
+        row = self._conn.execute(
+            "SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1"
+        ).fetchone()
+        return (0, GENESIS_PREVIOUS_HASH) if row is None else (int(row[0]) + 1, str(row[1]))
+
+    def _block_of(self, tx_id: str) -> int:
+        row = self._conn.execute(
+            "SELECT block_number FROM transactions WHERE tx_id = ?", (tx_id,)
+        ).fetchone()
+        if row is None:  # the idempotency record exists, so its transaction must too
+            raise LookupError(f"transaction {tx_id} is recorded as processed but not stored")
+        return int(row[0])
+
+    def _commit_block(
+        self,
+        number: int,
+        previous_hash: str,
+        bodies: list[tuple[str, bytes, dict[str, bytes], datetime]],
+    ) -> None:
+        timestamp = self._clock().isoformat()
+        root = merkle_root([body for _, body, _, _ in bodies])
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
+                (
+                    number,
+                    previous_hash,
+                    root,
+                    timestamp,
+                    block_hash(number, previous_hash, root, timestamp),
+                ),
+            )
+            for position, (tx_id, body, writes, tx_time) in enumerate(bodies):
+                conn.execute(
+                    "INSERT INTO transactions VALUES (?, ?, ?, ?)", (tx_id, number, position, body)
+                )
+                for key, value in writes.items():
+                    conn.execute(
+                        "INSERT INTO world_state VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
+                    conn.execute(
+                        "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, number, position, tx_id, tx_time.isoformat(), value),
+                    )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # ---- reads ----------------------------------------------------------------------
+
+    def height(self) -> int:
+        """Number of blocks (the next block's number)."""
+        return self._next_block()[0]
+
+    def committed_after(self, block_number: int, limit: int = 1000) -> list[CommittedTx]:
+        rows = self._conn.execute(
+            "SELECT body FROM transactions WHERE block_number > ? "
+            "ORDER BY block_number, position LIMIT ?",
+            (block_number, limit),
+        ).fetchall()
+        return [self._parse_body(bytes(row[0])) for row in rows]
+
+    @staticmethod
+    def _parse_body(body: bytes) -> CommittedTx:
+        document = json.loads(body)
+        return CommittedTx(
+            block_number=document["block_number"],
+            position=document["position"],
+            tx_id=document["tx_id"],
+            command=LedgerCommand.model_validate(document["command"]),
+            result=TxResult.model_validate(document["result"]),
+        )
+
+    def _read_contract(self) -> TransferContract:
+        return TransferContract(TxStateStore(self._conn, PendingState(), "", self._clock()))
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        return self._read_contract().transfer(transfer_id)
+
+    def history(self, transfer_id: str) -> list[HistoryItem]:
+        return [
+            HistoryItem(tx_id, self._block_of(tx_id), transition)
+            for tx_id, transition in self._read_contract().history(transfer_id)
+        ]
+
+    def transfer_ids(self, index: str, value: str) -> list[str]:
+        return self._read_contract().transfer_ids(index, value)
+
+    # ---- integrity ------------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Recompute every block from its stored transactions; name the first altered one."""
+        expected_previous = GENESIS_PREVIOUS_HASH
+        checked = 0
+        blocks = self._conn.execute(
+            "SELECT number, previous_hash, merkle_root, timestamp, hash FROM blocks ORDER BY number"
+        ).fetchall()
+        for expected_number, (number, previous_hash, root, timestamp, stored_hash) in enumerate(
+            blocks
+        ):
+            problem = self._block_problem(
+                expected_number,
+                expected_previous,
+                number,
+                previous_hash,
+                root,
+                timestamp,
+                stored_hash,
+            )
+            if problem is not None:
+                return VerifyReport(False, checked, expected_number, problem)
+            expected_previous = str(stored_hash)
+            checked += 1
+        orphans = self._conn.execute(
+            "SELECT MIN(block_number) FROM transactions WHERE block_number >= ?", (len(blocks),)
+        ).fetchone()[0]
+        if orphans is not None:
+            return VerifyReport(False, checked, int(orphans), "transactions outside any block")
+        return VerifyReport(True, checked)
+
+    def _block_problem(
+        self,
+        expected_number: int,
+        expected_previous: str,
+        number: object,
+        previous_hash: object,
+        root: object,
+        timestamp: object,
+        stored_hash: object,
+    ) -> str | None:
+        if number != expected_number:
+            return f"block number {number!r} where {expected_number} was expected"
+        if previous_hash != expected_previous:
+            return "previous hash does not match the preceding block"
+        rows = self._conn.execute(
+            "SELECT tx_id, position, body FROM transactions WHERE block_number = ? "
+            "ORDER BY position",
+            (expected_number,),
+        ).fetchall()
+        bodies = [bytes(body) for _, _, body in rows]
+        if merkle_root(bodies) != root:
+            return "Merkle root does not match the block's transactions"
+        for tx_id, position, body in rows:
+            try:
+                document = json.loads(body)
+            except ValueError:
+                return f"transaction {tx_id!r} is not readable"
+            if (document.get("tx_id"), document.get("block_number"), document.get("position")) != (
+                tx_id,
+                expected_number,
+                position,
+            ):
+                return f"transaction {tx_id!r} is filed under the wrong id or place"
+        if (
+            not isinstance(timestamp, str)
+            or block_hash(expected_number, str(previous_hash), str(root), timestamp) != stored_hash
+        ):
+            return "block hash does not match the block header"
+        return None

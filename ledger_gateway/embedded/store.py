@@ -1,0 +1,74 @@
+"""A transaction's view of the embedded ledger: reads through pending writes to SQLite."""
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+
+from ledger_gateway.chaincode import HistoryEntry
+
+
+class PendingState:
+    """Writes of the block being built, visible to later transactions in the same block."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.history: dict[str, list[HistoryEntry]] = {}
+
+    def merge(self, tx_id: str, timestamp: datetime, writes: dict[str, bytes]) -> None:
+        for key, value in writes.items():
+            self.values[key] = value
+            self.history.setdefault(key, []).append(HistoryEntry(tx_id, timestamp, value))
+
+
+class TxStateStore:
+    """Implements ``StateStore`` for one transaction; its writes stay local until merged."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, pending: PendingState, tx_id: str, timestamp: datetime
+    ) -> None:
+        self._conn = conn
+        self._pending = pending
+        self._tx_id = tx_id
+        self._timestamp = timestamp
+        self.writes: dict[str, bytes] = {}
+
+    def get_tx_id(self) -> str:
+        return self._tx_id
+
+    def get_tx_timestamp(self) -> datetime:
+        return self._timestamp
+
+    def get_state(self, key: str) -> bytes | None:
+        if key in self.writes:
+            return self.writes[key]
+        if key in self._pending.values:
+            return self._pending.values[key]
+        row = self._conn.execute("SELECT value FROM world_state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_state(self, key: str, value: bytes) -> None:
+        self.writes[key] = value
+
+    def get_state_by_range(self, start_key: str, end_key: str) -> Iterator[tuple[str, bytes]]:
+        merged = {
+            str(key): bytes(value)
+            for key, value in self._conn.execute(
+                "SELECT key, value FROM world_state WHERE key >= ? AND key < ?",
+                (start_key, end_key),
+            )
+        }
+        for layer in (self._pending.values, self.writes):
+            merged.update({k: v for k, v in layer.items() if start_key <= k < end_key})
+        return iter(sorted(merged.items()))
+
+    def get_history_for_key(self, key: str) -> Iterator[HistoryEntry]:
+        rows = self._conn.execute(
+            "SELECT tx_id, timestamp, value FROM history WHERE key = ? "
+            "ORDER BY block_number, position",
+            (key,),
+        ).fetchall()
+        committed = [
+            HistoryEntry(str(tx_id), datetime.fromisoformat(ts), bytes(value))
+            for tx_id, ts, value in rows
+        ]
+        return iter(committed + self._pending.history.get(key, []))

@@ -1,0 +1,65 @@
+"""The ledger port: what the gateway needs from a ledger, embedded or Fabric."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ledger_gateway.chaincode import ContractError
+from schemas import LedgerCommand, Transfer, Transition, TxResult
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """The command's transaction is on the ledger (now, or already: ``replayed``)."""
+
+    command: LedgerCommand
+    result: TxResult
+    tx_id: str
+    block_number: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    command: LedgerCommand
+    error: ContractError
+
+
+Outcome = Committed | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedTx:
+    """One committed transaction as the block stream reports it."""
+
+    block_number: int
+    position: int
+    tx_id: str
+    command: LedgerCommand
+    result: TxResult
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    tx_id: str
+    block_number: int
+    transition: Transition
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    ok: bool
+    blocks_checked: int
+    first_bad_block: int | None = None
+    problem: str | None = None
+
+
+class Ledger(Protocol):
+    def submit(self, commands: list[LedgerCommand]) -> list[Outcome]: ...
+
+    def committed_after(self, block_number: int, limit: int) -> list[CommittedTx]: ...
+
+    def transfer(self, transfer_id: str) -> Transfer | None: ...
+
+    def history(self, transfer_id: str) -> list[HistoryItem]: ...
+
+    def height(self) -> int: ...

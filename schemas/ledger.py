@@ -1,0 +1,146 @@
+"""What the ledger stores and what the ledger gateway submits and reports.
+
+``LedgerCommand`` goes on ``curex.ledger.commands``; ``TransactionCommitted`` and
+``CommandRejected`` come back on ``curex.ledger.blocks``.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from schemas.actors import Actor
+from schemas.envelope import Envelope, Message, OrgId, PatientPseudonym, ShortText, TransferId
+from schemas.risk import OrganisationPolicy, RiskAssessment
+from schemas.states import TransferState
+from schemas.transitions import Action
+
+GDPR_VITAL_INTERESTS = "GDPR Art. 6(1)(d), Art. 9(2)(c)"
+
+
+# ---- transactions (the contract's operations) -------------------------------------
+
+
+class SetPolicyTx(Message):
+    op: Literal["set_policy"] = "set_policy"
+    policy: OrganisationPolicy
+
+
+class RecordRiskScoreTx(Message):
+    op: Literal["record_risk_score"] = "record_risk_score"
+    assessment: RiskAssessment
+
+
+class CreateTransferTx(Message):
+    op: Literal["create_transfer"] = "create_transfer"
+    transfer_id: TransferId
+    source_org: OrgId
+    patient_pseudonym: PatientPseudonym
+    emergency: bool
+    reason: ShortText
+
+
+class AuditRiskTx(Message):
+    op: Literal["audit_risk"] = "audit_risk"
+    transfer_id: TransferId
+
+
+class ApplyActionTx(Message):
+    """Any caller-chosen action of the transition table on an existing transfer."""
+
+    op: Literal["apply_action"] = "apply_action"
+    transfer_id: TransferId
+    action: Action
+    reason: ShortText | None = None
+
+
+Transaction = Annotated[
+    SetPolicyTx | RecordRiskScoreTx | CreateTransferTx | AuditRiskTx | ApplyActionTx,
+    Field(discriminator="op"),
+]
+
+
+class LedgerCommand(Envelope):
+    """A transaction for the ledger gateway; ``event_id`` is its idempotency key."""
+
+    type: Literal["ledger_command"] = "ledger_command"
+    actor: Actor
+    tx: Transaction
+
+
+# ---- world state -----------------------------------------------------------------
+
+
+class RiskScoresUsed(Message):
+    org_id: OrgId
+    cybersecurity_score: int
+    privacy_score: int
+    assessed_at: AwareDatetime
+
+
+class Transition(Message):
+    """One recorded move of a transfer; the unit of its history."""
+
+    transfer_id: TransferId
+    from_state: TransferState | None
+    to_state: TransferState
+    action: Action
+    actor: Actor
+    at: AwareDatetime
+    reason: str | None = None
+    legal_basis: str | None = None
+    risk_scores: tuple[RiskScoresUsed, ...] = ()
+
+
+class Transfer(Message):
+    """A transfer's current state as the ledger holds it: no health data, no identifiers."""
+
+    transfer_id: TransferId
+    requesting_org: OrgId
+    source_org: OrgId
+    patient_pseudonym: PatientPseudonym
+    emergency: bool
+    reason: ShortText
+    state: TransferState
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    consent_deadline: AwareDatetime | None = None
+    review_required: bool = False
+    legal_basis: str | None = None
+    last_transition: Transition
+
+
+class TxResult(Message):
+    """What a committed transaction did. Replays of the same ``event_id`` return it."""
+
+    tx_id: str
+    op: str
+    transfer: Transfer | None = None
+    policy: OrganisationPolicy | None = None
+    assessment: RiskAssessment | None = None
+
+
+# ---- reports on curex.ledger.blocks ------------------------------------------------
+
+
+class TransactionCommitted(Envelope):
+    type: Literal["transaction_committed"] = "transaction_committed"
+    command_event_id: str
+    tx_id: str
+    block_number: int = Field(ge=0)
+    result: TxResult
+
+
+class CommandRejected(Envelope):
+    """The contract refused a command; nothing was written to the ledger."""
+
+    type: Literal["command_rejected"] = "command_rejected"
+    command_event_id: str
+    code: str
+    reason: str
+    current_state: TransferState | None = None
+
+
+LedgerReport = Annotated[TransactionCommitted | CommandRejected, Field(discriminator="type")]
+
+LEDGER_COMMAND: TypeAdapter[LedgerCommand] = TypeAdapter(LedgerCommand)
+LEDGER_REPORT: TypeAdapter[LedgerReport] = TypeAdapter(LedgerReport)
