@@ -1,6 +1,7 @@
 """The ledger port: what the gateway needs from a ledger, embedded or Fabric."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from ledger_gateway.chaincode import ContractError
@@ -34,6 +35,7 @@ class CommittedTx:
     block_number: int
     position: int
     tx_id: str
+    timestamp: datetime
     command: LedgerCommand
     result: TxResult
 
@@ -56,7 +58,9 @@ class VerifyReport:
 class Ledger(Protocol):
     def submit(self, commands: list[LedgerCommand]) -> list[Outcome]: ...
 
-    def committed_after(self, block_number: int, limit: int) -> list[CommittedTx]: ...
+    def committed_after(
+        self, block_number: int, position: int = -1, limit: int = 1000
+    ) -> list[CommittedTx]: ...
 
     def transfer(self, transfer_id: str) -> Transfer | None: ...
 

@@ -16,7 +16,7 @@ from schemas.commands import (
     TransferCommand,
     TransferRequest,
 )
-from schemas.deadletter import DeadLetter
+from schemas.deadletter import DeadLetter, dead_letter_for
 from schemas.envelope import Envelope, Message, utc_now
 from schemas.ledger import (
     GDPR_VITAL_INTERESTS,
@@ -37,6 +37,7 @@ from schemas.ledger import (
     Transition,
     TxResult,
 )
+from schemas.pseudonym import pseudonymise
 from schemas.risk import OrganisationPolicy, RiskAssessment
 from schemas.states import FINAL_STATES, TransferState
 from schemas.transitions import (
@@ -96,6 +97,8 @@ __all__ = [
     "Transition",
     "TxResult",
     "allowed_actions",
+    "dead_letter_for",
+    "pseudonymise",
     "rule_for",
     "utc_now",
 ]

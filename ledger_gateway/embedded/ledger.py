@@ -185,11 +185,14 @@ class EmbeddedLedger:
         """Number of blocks (the next block's number)."""
         return self._next_block()[0]
 
-    def committed_after(self, block_number: int, limit: int = 1000) -> list[CommittedTx]:
+    def committed_after(
+        self, block_number: int, position: int = -1, limit: int = 1000
+    ) -> list[CommittedTx]:
+        """Committed transactions after (block, position), in ledger order."""
         rows = self._conn.execute(
-            "SELECT body FROM transactions WHERE block_number > ? "
+            "SELECT body FROM transactions WHERE (block_number, position) > (?, ?) "
             "ORDER BY block_number, position LIMIT ?",
-            (block_number, limit),
+            (block_number, position, limit),
         ).fetchall()
         return [self._parse_body(bytes(row[0])) for row in rows]
 
@@ -200,6 +203,7 @@ class EmbeddedLedger:
             block_number=document["block_number"],
             position=document["position"],
             tx_id=document["tx_id"],
+            timestamp=datetime.fromisoformat(document["timestamp"]),
             command=LedgerCommand.model_validate(document["command"]),
             result=TxResult.model_validate(document["result"]),
         )

@@ -128,7 +128,7 @@ def test_history_lists_each_transition_with_its_tx_and_block(ledger: EmbeddedLed
         TransferState.RISK_ACCEPTED,
     ]
     assert [h.block_number for h in history] == [1, 2]
-    streamed = ledger.committed_after(0, limit=10)
+    streamed = ledger.committed_after(0, 3, limit=10)
     assert [c.tx_id for c in streamed] == [h.tx_id for h in history]
 
 

@@ -1,0 +1,5 @@
+"""`python -m curex` runs the command line."""
+
+from curex.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Fetch, configure, start, health-check and stop the local services under supervisord."""

@@ -1,0 +1,166 @@
+"""The ledger gateway: ledger commands in, committed transactions out.
+
+Two loops. ``CommandIntake`` submits each polled batch to the ledger and commits the
+Kafka offsets only once the ledger has made it durable; rejections are reported on
+``curex.ledger.blocks``. ``BlockPublisher`` follows the ledger's committed transactions
+and publishes each, checkpointing after Kafka acknowledged them, so a crash anywhere
+repeats work (absorbed by the idempotent contract and by tx ids) but never loses it.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable
+from uuid import NAMESPACE_URL, uuid5
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import ValidationError
+
+from ledger_gateway.checkpoint import PublishCheckpoint
+from ledger_gateway.embedded import EmbeddedLedger
+from ledger_gateway.metrics import BATCH_SIZE, COMMANDS, PUBLISHED, SUBMIT_SECONDS
+from ledger_gateway.port import CommittedTx, Rejected
+from producers.kafka import send
+from schemas import (
+    LEDGER_COMMAND,
+    CommandRejected,
+    LedgerCommand,
+    TransactionCommitted,
+    dead_letter_for,
+)
+from schemas.topics import DEADLETTER, LEDGER_BLOCKS, LEDGER_COMMANDS
+
+log = structlog.get_logger()
+
+
+class CommandIntake:
+    def __init__(
+        self,
+        ledger: EmbeddedLedger,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        committed: asyncio.Event,
+        max_batch: int,
+    ) -> None:
+        self._ledger = ledger
+        self._consumer = consumer
+        self._producer = producer
+        self._committed = committed
+        self._max_batch = max_batch
+
+    async def run(self) -> None:
+        while True:
+            polled = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+            records = [record for batch in polled.values() for record in batch]
+            if records:
+                await self.handle(records)
+                await self._consumer.commit()
+
+    async def handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        commands: list[LedgerCommand] = []
+        acks: list[Awaitable[object]] = []
+        for record in records:
+            try:
+                commands.append(LEDGER_COMMAND.validate_json(record.value or b""))
+            except ValidationError as error:
+                acks.append(await self._dead_letter(record, str(error)))
+        if commands:
+            started = time.perf_counter()
+            outcomes = await asyncio.to_thread(self._ledger.submit, commands)
+            SUBMIT_SECONDS.observe(time.perf_counter() - started)
+            BATCH_SIZE.observe(len(commands))
+            self._committed.set()
+            for outcome in outcomes:
+                if isinstance(outcome, Rejected):
+                    COMMANDS.labels("rejected").inc()
+                    acks.append(await self._report_rejection(outcome))
+                else:
+                    COMMANDS.labels("replayed" if outcome.replayed else "committed").inc()
+            log.info("batch submitted", commands=len(commands), records=len(records))
+        await asyncio.gather(*acks)
+
+    async def _report_rejection(self, rejected: Rejected) -> Awaitable[object]:
+        command = rejected.command
+        report = CommandRejected(
+            correlation_id=command.correlation_id,
+            command_event_id=str(command.event_id),
+            code=rejected.error.code,
+            reason=rejected.error.reason,
+            current_state=rejected.error.current_state,
+        )
+        log.info(
+            "command rejected",
+            correlation_id=command.correlation_id,
+            event_id=str(command.event_id),
+            code=rejected.error.code,
+        )
+        return await send(
+            self._producer, LEDGER_BLOCKS.name, report, command.correlation_id.encode()
+        )
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], error: str
+    ) -> Awaitable[object]:
+        letter = dead_letter_for(
+            record.topic, record.partition, record.offset, record.key, record.value, error
+        )
+        log.warning(
+            "dead-lettered", topic=record.topic, partition=record.partition, offset=record.offset
+        )
+        return await send(self._producer, DEADLETTER.name, letter, record.key)
+
+
+class BlockPublisher:
+    def __init__(
+        self,
+        ledger: EmbeddedLedger,
+        producer: AIOKafkaProducer,
+        checkpoint: PublishCheckpoint,
+        committed: asyncio.Event,
+    ) -> None:
+        self._ledger = ledger
+        self._producer = producer
+        self._checkpoint = checkpoint
+        self._committed = committed
+
+    async def run(self) -> None:
+        position = self._checkpoint.load()
+        while True:
+            self._committed.clear()
+            batch = await asyncio.to_thread(self._ledger.committed_after, *position, 2000)
+            if not batch:
+                # Also poll once a second, in case a commit's signal was missed.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._committed.wait(), timeout=1.0)
+                continue
+            await asyncio.gather(*[await self._publish(tx) for tx in batch])
+            position = (batch[-1].block_number, batch[-1].position)
+            await asyncio.to_thread(self._checkpoint.save, *position)
+            PUBLISHED.inc(len(batch))
+
+    async def _publish(self, tx: CommittedTx) -> Awaitable[object]:
+        event = TransactionCommitted(
+            # Derived from the tx id, so a republished transaction keeps its event id.
+            event_id=uuid5(NAMESPACE_URL, f"curex-tx:{tx.tx_id}"),
+            correlation_id=tx.command.correlation_id,
+            occurred_at=tx.timestamp,
+            command_event_id=str(tx.command.event_id),
+            tx_id=tx.tx_id,
+            block_number=tx.block_number,
+            result=tx.result,
+        )
+        return await send(
+            self._producer, LEDGER_BLOCKS.name, event, tx.command.correlation_id.encode()
+        )
+
+
+def command_consumer(bootstrap: str, group_id: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        LEDGER_COMMANDS.name,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=2000,
+    )

@@ -1,0 +1,1 @@
+"""Pushes ledger-confirmed changes to HPA/PA clients (next issue)."""

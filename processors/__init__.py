@@ -1,0 +1,1 @@
+"""Faust-streaming processors: intake, risk audit, consent branching, availability, expiry."""

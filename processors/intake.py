@@ -1,0 +1,71 @@
+"""Turn HPA/PA commands and risk assessments into ledger commands (pure)."""
+
+from schemas import (
+    Action,
+    Actor,
+    ApplyActionTx,
+    CancelTransfer,
+    CloseTransfer,
+    ConsentDecision,
+    CreateTransfer,
+    CreateTransferTx,
+    GrantConsent,
+    LedgerCommand,
+    MarkReceived,
+    MarkTransferred,
+    RecordRiskScoreTx,
+    RefuseConsent,
+    RevokeConsent,
+    RiskAssessment,
+    Role,
+    TransferRequest,
+)
+
+PROCESSORS_USER = "curex-processors"
+
+_ACTIONS: dict[type, Action] = {
+    CancelTransfer: Action.CANCEL,
+    MarkTransferred: Action.MARK_TRANSFERRED,
+    MarkReceived: Action.MARK_RECEIVED,
+    CloseTransfer: Action.CLOSE,
+    GrantConsent: Action.GRANT_CONSENT,
+    RefuseConsent: Action.REFUSE_CONSENT,
+    RevokeConsent: Action.REVOKE,
+}
+
+
+def system_actor(org_id: str) -> Actor:
+    return Actor(user_id=PROCESSORS_USER, org=org_id, role=Role.SYSTEM)
+
+
+def ledger_command_for(command: TransferRequest | ConsentDecision) -> LedgerCommand:
+    """The ledger transaction a command asks for; it keeps the command's event id."""
+    if isinstance(command, CreateTransfer):
+        tx: CreateTransferTx | ApplyActionTx = CreateTransferTx(
+            transfer_id=command.transfer_id,
+            source_org=command.source_org,
+            patient_pseudonym=command.patient_pseudonym,
+            emergency=command.emergency,
+            reason=command.reason,
+        )
+    else:
+        reason = command.reason if isinstance(command, CancelTransfer) else None
+        tx = ApplyActionTx(
+            transfer_id=command.transfer_id, action=_ACTIONS[type(command)], reason=reason
+        )
+    return LedgerCommand(
+        event_id=command.event_id,
+        correlation_id=command.transfer_id,
+        occurred_at=command.occurred_at,
+        actor=command.actor,
+        tx=tx,
+    )
+
+
+def ledger_command_for_assessment(assessment: RiskAssessment) -> LedgerCommand:
+    return LedgerCommand(
+        event_id=assessment.event_id,
+        correlation_id=assessment.org_id,
+        actor=system_actor(assessment.org_id),
+        tx=RecordRiskScoreTx(assessment=assessment),
+    )

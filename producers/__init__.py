@@ -1,0 +1,1 @@
+"""Publishing API for frontends and the demo: validated commands onto Kafka."""

@@ -1,0 +1,23 @@
+"""The one long-lived Kafka producer of a process, and sending with a delivery future."""
+
+from collections.abc import Awaitable
+
+from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
+
+
+def durable_producer(bootstrap: str) -> AIOKafkaProducer:
+    """acks=all and idempotence: an acknowledged record survives and is never doubled."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+    )
+
+
+async def send(
+    producer: AIOKafkaProducer, topic: str, message: BaseModel, key: bytes | None
+) -> Awaitable[object]:
+    """Hand a message to the producer; the returned future resolves on the broker's ack."""
+    delivery: Awaitable[object] = await producer.send(
+        topic, message.model_dump_json().encode(), key=key
+    )
+    return delivery
