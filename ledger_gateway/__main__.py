@@ -21,7 +21,9 @@ async def serve(settings: GatewaySettings) -> None:
     writer = EmbeddedLedger(settings.ledger_path)
     reader = EmbeddedLedger(settings.ledger_path)  # its own connection for the block stream
     producer = durable_producer(settings.kafka_bootstrap)
-    consumer = command_consumer(settings.kafka_bootstrap, settings.gateway_group_id)
+    consumer = command_consumer(
+        settings.kafka_bootstrap, settings.gateway_group_id, settings.gateway_instance_id
+    )
     await producer.start()
     await consumer.start()
     committed = asyncio.Event()

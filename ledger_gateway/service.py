@@ -155,11 +155,15 @@ class BlockPublisher:
         )
 
 
-def command_consumer(bootstrap: str, group_id: str) -> AIOKafkaConsumer:
+def command_consumer(bootstrap: str, group_id: str, instance_id: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         LEDGER_COMMANDS.name,
         bootstrap_servers=bootstrap,
         group_id=group_id,
+        # Static membership: a restarted gateway resumes its partitions without waiting
+        # for the killed member's session to expire.
+        group_instance_id=instance_id,
+        session_timeout_ms=10_000,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=2000,

@@ -8,6 +8,7 @@ from infra.runtime_settings import ServiceSettings
 class GatewaySettings(ServiceSettings):
     ledger_gateway_port: int = 8091
     gateway_group_id: str = "curex-ledger-gateway"
+    gateway_instance_id: str = "curex-ledger-gateway-1"
     gateway_max_batch: int = 500
 
     @property

@@ -51,6 +51,11 @@ def create_app(settings: ProcessorSettings, records: RecordsSystem) -> faust.App
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=0.5,
+        # Static membership: a restarted worker takes its partitions back at once instead
+        # of waiting for the dead member's session to time out.
+        consumer_group_instance_id=settings.processors_instance_id,
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         autodiscover=False,
     )
 

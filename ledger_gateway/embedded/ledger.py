@@ -227,6 +227,14 @@ class EmbeddedLedger:
 
     def verify(self) -> VerifyReport:
         """Recompute every block from its stored transactions; name the first altered one."""
+        # One read transaction: a consistent snapshot while the gateway keeps writing.
+        self._conn.execute("BEGIN")
+        try:
+            return self._verify_snapshot()
+        finally:
+            self._conn.execute("COMMIT")
+
+    def _verify_snapshot(self) -> VerifyReport:
         expected_previous = GENESIS_PREVIOUS_HASH
         checked = 0
         blocks = self._conn.execute(

@@ -1,0 +1,125 @@
+"""Fixtures for tests against the real local services, started through infra/."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from infra.settings import InfraSettings
+from infra.testing import ensure_stack
+from processors.intake import system_actor
+from processors.records import LocalRecordsStore
+from processors.settings import ProcessorSettings
+from producers.block_watch import BlockWatcher
+from producers.kafka import durable_producer
+from producers.publisher import CommandPublisher
+from schemas import (
+    Actor,
+    CreateTransfer,
+    OrganisationPolicy,
+    RiskAssessment,
+    Role,
+    TransactionCommitted,
+    pseudonymise,
+)
+
+
+@pytest.fixture(scope="session")
+def stack() -> InfraSettings:
+    return ensure_stack([])
+
+
+@pytest.fixture(scope="session")
+async def publisher(stack: InfraSettings) -> AsyncIterator[CommandPublisher]:
+    producer = durable_producer(stack.kafka_bootstrap)
+    await producer.start()
+    yield CommandPublisher(producer)
+    await producer.stop()
+
+
+@pytest.fixture(scope="session")
+async def watcher(stack: InfraSettings) -> AsyncIterator[BlockWatcher]:
+    async with BlockWatcher(stack.kafka_bootstrap) as watching:
+        yield watching
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
+
+
+@dataclass(frozen=True)
+class SessionWorld:
+    """Organisations and a patient that exist only for this test session."""
+
+    requesting: str
+    source: str
+    source_fast_expiry: str
+    risky: str
+    patient_id: str
+    patient_without_records: str
+    key: bytes
+
+    def pseudonym(self, patient_id: str | None = None, org: str | None = None) -> str:
+        return pseudonymise(self.key, org or self.source, patient_id or self.patient_id)
+
+    def doctor(self, org: str) -> Actor:
+        return Actor(user_id=f"doctor@{org}", org=org, role=Role.HEALTH_PROFESSIONAL)
+
+    def patient(self, patient_id: str | None = None, org: str | None = None) -> Actor:
+        return Actor(
+            user_id=self.pseudonym(patient_id, org), org=org or self.source, role=Role.PATIENT
+        )
+
+    def create(
+        self, *, emergency: bool, source: str | None = None, patient_id: str | None = None
+    ) -> CreateTransfer:
+        transfer_id = unique("t-")
+        source = source or self.source
+        return CreateTransfer(
+            correlation_id=transfer_id,
+            transfer_id=transfer_id,
+            actor=self.doctor(self.requesting),
+            source_org=source,
+            patient_pseudonym=self.pseudonym(patient_id, source),
+            emergency=emergency,
+            reason="continuity of care",
+        )
+
+
+@pytest.fixture(scope="session")
+async def world(publisher: CommandPublisher, watcher: BlockWatcher) -> SessionWorld:
+    settings = ProcessorSettings()
+    world = SessionWorld(
+        requesting=unique("RQ-"),
+        source=unique("SR-"),
+        source_fast_expiry=unique("SX-"),
+        risky=unique("RK-"),
+        patient_id=unique("P-"),
+        patient_without_records=unique("P-"),
+        key=settings.pseudonym_key.encode(),
+    )
+    records = LocalRecordsStore(settings.records_dir, world.key)
+    for org, limit_s, score in (
+        (world.requesting, 3600, 90),
+        (world.source, 3600, 90),
+        (world.source_fast_expiry, 2, 90),
+        (world.risky, 3600, 20),
+    ):
+        await publisher.publish_policy(
+            OrganisationPolicy(
+                org_id=org, min_cybersecurity=60, min_privacy=60, consent_time_limit_s=limit_s
+            ),
+            system_actor(org),
+        )
+        await publisher.publish_risk_assessment(
+            RiskAssessment(org_id=org, cybersecurity_score=score, privacy_score=score, source="CAT")
+        )
+        records.add_patient(org, world.patient_id)
+    orgs = [world.requesting, world.source, world.source_fast_expiry, world.risky]
+    await watcher.wait_until(
+        orgs,
+        lambda reports: sum(isinstance(r, TransactionCommitted) for r in reports) >= 2,
+        within=60,
+    )
+    return world

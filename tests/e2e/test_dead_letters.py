@@ -1,0 +1,110 @@
+"""Malformed input is dead-lettered whole and never stalls the pipeline."""
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from infra.settings import InfraSettings
+from producers.block_watch import BlockWatcher, reached
+from producers.publisher import CommandPublisher
+from schemas import DeadLetter, TransferState
+from schemas.topics import CONSENT_DECISIONS, DEADLETTER, RISK_SCORES, TRANSFER_REQUESTS
+from tests.conftest import SessionWorld
+
+pytestmark = pytest.mark.integration
+PER_TOPIC = 1000
+
+
+def malformed_values(i: int, world: SessionWorld) -> bytes:
+    """Garbage of several kinds: bytes, broken JSON, wrong shapes, a raw patient id."""
+    valid_shape = {
+        "type": "create_transfer",
+        "correlation_id": "t-x",
+        "transfer_id": f"t-bad-{i:05d}",
+        "actor": {"user_id": "doctor", "org": world.requesting, "role": "health_professional"},
+        "source_org": world.source,
+        "patient_pseudonym": "ES-1000001",
+        "reason": "x",
+    }
+    kinds = [
+        bytes([i % 256, 0xFF, 0x00, 0xC3]),
+        b'{"type": "create_transfer", ',
+        b"",
+        json.dumps({"type": "no_such_command"}).encode(),
+        json.dumps(valid_shape).encode(),  # raw patient id instead of a pseudonym
+        json.dumps({**valid_shape, "unexpected": True}).encode(),
+        json.dumps([1, 2, 3]).encode(),
+        json.dumps({"org_id": "not an org", "cybersecurity_score": 500}).encode(),
+    ]
+    return kinds[i % len(kinds)]
+
+
+async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+async def test_malformed_messages_on_every_input_topic_are_dead_lettered_and_valid_ones_flow(
+    stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher, world: SessionWorld
+) -> None:
+    run = uuid.uuid4().hex
+    start = await end_offsets(stack.kafka_bootstrap, DEADLETTER.name, DEADLETTER.partitions)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    sent: dict[bytes, tuple[str, bytes]] = {}
+    try:
+        deliveries = []
+        for topic in (TRANSFER_REQUESTS, CONSENT_DECISIONS, RISK_SCORES):
+            for i in range(PER_TOPIC):
+                key = f"bad-{run}-{topic.name}-{i}".encode()
+                value = malformed_values(i, world)
+                sent[key] = (topic.name, value)
+                deliveries.append(await producer.send(topic.name, value, key=key))
+        await asyncio.gather(*deliveries)
+    finally:
+        await producer.stop()
+
+    valid = world.create(emergency=True)
+    await publisher.publish_and_wait(valid)
+    await watcher.wait_until([valid.transfer_id], reached(TransferState.DATA_AVAILABLE), within=90)
+
+    letters = await collect_dead_letters(stack.kafka_bootstrap, start, run, len(sent), within=120)
+    assert set(letters) == set(sent)
+    for key, letter in letters.items():
+        topic, value = sent[key]
+        assert letter.source_topic == topic
+        assert base64.b64decode(letter.original_value_b64) == value
+        assert letter.error
+
+
+async def collect_dead_letters(
+    bootstrap: str, start: dict[TopicPartition, int], run: str, expected: int, within: float
+) -> dict[bytes, DeadLetter]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    letters: dict[bytes, DeadLetter] = {}
+    try:
+        consumer.assign(list(start))
+        for tp, offset in start.items():
+            consumer.seek(tp, offset)
+        deadline = time.monotonic() + within
+        while len(letters) < expected and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                for record in records:
+                    if record.key and record.key.startswith(f"bad-{run}".encode()):
+                        letters[record.key] = DeadLetter.model_validate_json(record.value)
+    finally:
+        await consumer.stop()
+    return letters
