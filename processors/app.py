@@ -73,6 +73,12 @@ def create_app(settings: ProcessorSettings, records: RecordsSystem) -> faust.App
     deadlines = app.Table("consent-deadlines", default=None, partitions=LEDGER_BLOCKS.partitions)
 
     async def submit(command: LedgerCommand) -> None:
+        log.info(
+            "ledger command queued",
+            correlation_id=command.correlation_id,
+            event_id=str(command.event_id),
+            op=command.tx.op,
+        )
         await commands.send(
             key=command.correlation_id.encode(), value=command.model_dump_json().encode()
         )

@@ -6,130 +6,29 @@ from pathlib import Path
 import pytest
 
 from ledger_gateway.embedded import EmbeddedLedger
-from ledger_gateway.port import Committed, Rejected
+from ledger_gateway.port import Committed, Ledger
 from schemas import (
-    Action,
-    ApplyActionTx,
-    AuditRiskTx,
-    CreateTransferTx,
-    LedgerCommand,
-    OrganisationPolicy,
-    Party,
-    RecordRiskScoreTx,
-    RiskAssessment,
-    Role,
-    SetPolicyTx,
-    Transaction,
     TransferState,
 )
-from schemas.actors import Actor
-from tests.unit.contract_world import PATIENT, REQUESTING, SOURCE, actor_for, system
+from tests.integration.ledger_commands import create, seed
+from tests.integration.ledger_port_suite import LedgerPortSuite
 
 
-def command(actor: Actor, tx: Transaction, correlation: str = "setup") -> LedgerCommand:
-    return LedgerCommand(correlation_id=correlation, actor=actor, tx=tx)
+class TestEmbeddedLedgerHonoursTheLedgerPort(LedgerPortSuite):
+    @pytest.fixture
+    def ledger(self, tmp_path: Path) -> Ledger:
+        ledger = EmbeddedLedger(tmp_path / "ledger.sqlite")
+        seed(ledger)
+        return ledger
 
 
-def seed(ledger: EmbeddedLedger) -> None:
-    commands = []
-    for org in (REQUESTING, SOURCE):
-        commands.append(
-            command(
-                system(org),
-                SetPolicyTx(
-                    policy=OrganisationPolicy(
-                        org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
-                    )
-                ),
-                org,
-            )
-        )
-        commands.append(
-            command(
-                system(org),
-                RecordRiskScoreTx(
-                    assessment=RiskAssessment(
-                        org_id=org, cybersecurity_score=80, privacy_score=80, source="CAT"
-                    )
-                ),
-                org,
-            )
-        )
-    assert all(isinstance(o, Committed) for o in ledger.submit(commands))
-
-
-def create(transfer_id: str) -> LedgerCommand:
-    return command(
-        actor_for(Role.HEALTH_PROFESSIONAL, Party.REQUESTING_ORG),
-        CreateTransferTx(
-            transfer_id=transfer_id,
-            source_org=SOURCE,
-            patient_pseudonym=PATIENT,
-            emergency=True,
-            reason="continuity of care",
-        ),
-        transfer_id,
-    )
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> EmbeddedLedger:
+def test_a_batch_is_one_block_chained_to_the_previous(tmp_path: Path) -> None:
     ledger = EmbeddedLedger(tmp_path / "ledger.sqlite")
     seed(ledger)
-    return ledger
-
-
-def test_a_batch_commits_as_one_block_chained_to_the_previous(ledger: EmbeddedLedger) -> None:
     outcomes = ledger.submit([create("t-block-1"), create("t-block-2")])
-    assert [type(o) for o in outcomes] == [Committed, Committed]
     assert {o.block_number for o in outcomes if isinstance(o, Committed)} == {1}
     assert ledger.height() == 2
     assert ledger.verify().ok
-
-
-def test_rejected_commands_write_nothing_and_do_not_stop_the_batch(
-    ledger: EmbeddedLedger,
-) -> None:
-    bad = command(
-        actor_for(Role.PATIENT, Party.PATIENT),
-        ApplyActionTx(transfer_id="t-missing-1", action=Action.REVOKE),
-        "t-missing-1",
-    )
-    outcomes = ledger.submit([bad, create("t-after-bad")])
-    assert isinstance(outcomes[0], Rejected)
-    assert outcomes[0].error.code == "UNKNOWN_TRANSFER"
-    assert isinstance(outcomes[1], Committed)
-    assert ledger.transfer("t-missing-1") is None
-
-
-def test_resubmitting_a_command_returns_its_original_block_without_a_new_one(
-    ledger: EmbeddedLedger,
-) -> None:
-    first = create("t-replay-1")
-    [original] = ledger.submit([first])
-    height = ledger.height()
-    [again, in_same_batch] = ledger.submit([first, first])
-    assert isinstance(original, Committed)
-    assert isinstance(again, Committed)
-    assert isinstance(in_same_batch, Committed)
-    assert again.replayed
-    assert in_same_batch.replayed
-    assert (again.tx_id, again.block_number) == (original.tx_id, original.block_number)
-    assert ledger.height() == height
-    assert len(ledger.history("t-replay-1")) == 1
-
-
-def test_history_lists_each_transition_with_its_tx_and_block(ledger: EmbeddedLedger) -> None:
-    ledger.submit([create("t-history-1")])
-    ledger.submit([command(system(REQUESTING), AuditRiskTx(transfer_id="t-history-1"))])
-    history = ledger.history("t-history-1")
-    assert [h.transition.to_state for h in history] == [
-        TransferState.INITIALISED,
-        TransferState.RISK_ACCEPTED,
-    ]
-    assert [h.block_number for h in history] == [1, 2]
-    streamed = ledger.committed_after(0, 3, limit=10)
-    assert [c.tx_id for c in streamed] == [h.tx_id for h in history]
 
 
 def test_state_survives_reopening_the_database(tmp_path: Path) -> None:
