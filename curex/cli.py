@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from curex.bench import bench_app
+from curex.demo import demo_command
 from curex.progress_display import RichProgressReporter
 from curex.schemas_cli import schemas_app
 from infra.errors import InfraError
@@ -123,6 +125,8 @@ def down(
 
 
 app.add_typer(schemas_app, name="schemas")
+app.command("demo")(demo_command)
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

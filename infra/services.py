@@ -59,7 +59,9 @@ def _python_module(name: str, module: str, port: int, settings: InfraSettings) -
     address = f"http://127.0.0.1:{port}"
     return ServiceSpec(
         name=name,
-        command=lambda: [sys.executable, "-m", module],
+        # sys.prefix, not sys.executable: python and python3 name the same venv, and
+        # a differing command line would make `up` restart a healthy service.
+        command=lambda: [str(Path(sys.prefix) / "bin" / "python"), "-m", module],
         address=address,
         health=http_ok(f"{address}/health"),
         ports=(port,),

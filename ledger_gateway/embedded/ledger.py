@@ -15,6 +15,8 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ledger_gateway.chaincode import ContractError, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
 from ledger_gateway.embedded.store import PendingState, TxStateStore
@@ -64,7 +66,8 @@ def tx_id_for(event_id: str) -> str:
 
 
 def _canonical(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    """Sorted keys, no whitespace: the exact bytes that are hashed into the block."""
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 class EmbeddedLedger:
@@ -111,8 +114,8 @@ class EmbeddedLedger:
                     "position": len(bodies),
                     "tx_id": tx_id,
                     "timestamp": timestamp.isoformat(),
-                    "command": json.loads(command.model_dump_json()),
-                    "result": json.loads(result.model_dump_json()),
+                    "command": command.model_dump(mode="json"),
+                    "result": result.model_dump(mode="json"),
                     "writes": sorted(
                         [k, base64.b64encode(v).decode()] for k, v in store.writes.items()
                     ),
@@ -160,20 +163,28 @@ class EmbeddedLedger:
                     block_hash(number, previous_hash, root, timestamp),
                 ),
             )
-            for position, (tx_id, body, writes, tx_time) in enumerate(bodies):
-                conn.execute(
-                    "INSERT INTO transactions VALUES (?, ?, ?, ?)", (tx_id, number, position, body)
-                )
-                for key, value in writes.items():
-                    conn.execute(
-                        "INSERT INTO world_state VALUES (?, ?) "
-                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        (key, value),
-                    )
-                    conn.execute(
-                        "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
-                        (key, number, position, tx_id, tx_time.isoformat(), value),
-                    )
+            conn.executemany(
+                "INSERT INTO transactions VALUES (?, ?, ?, ?)",
+                [
+                    (tx_id, number, position, body)
+                    for position, (tx_id, body, _, _) in enumerate(bodies)
+                ],
+            )
+            # A later transaction of the block overwrites an earlier one's value.
+            latest = {key: value for _, _, writes, _ in bodies for key, value in writes.items()}
+            conn.executemany(
+                "INSERT INTO world_state VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list(latest.items()),
+            )
+            conn.executemany(
+                "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (key, number, position, tx_id, tx_time.isoformat(), value)
+                    for position, (tx_id, _, writes, tx_time) in enumerate(bodies)
+                    for key, value in writes.items()
+                ],
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,0 +1,83 @@
+"""``curex bench``: measured figures of the running stack."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from curex.bench.errors import BenchError
+from curex.bench.report import RSS_SERVICES, render
+from curex.bench.run import BenchOptions, run_bench
+from infra.errors import InfraError
+from infra.settings import InfraSettings
+from infra.stack import stack_status
+
+bench_app = typer.Typer(
+    help="Measure the running stack: throughput, latency percentiles, memory.",
+    no_args_is_help=True,
+)
+
+
+def _healthy_pids(settings: InfraSettings) -> dict[str, int]:
+    """The pid of each service the bench needs; BenchError if any is not healthy."""
+    try:
+        statuses = {status.name: status for status in stack_status(settings)}
+    except InfraError as exc:
+        raise BenchError(f"cannot read the stack's status ({exc}); run `curex up` first") from exc
+    pids: dict[str, int] = {}
+    unhealthy: list[str] = []
+    for name in RSS_SERVICES:
+        status = statuses.get(name)
+        if status is None or status.health != "healthy" or status.pid is None:
+            unhealthy.append(f"{name} ({status.health if status else 'unknown'})")
+        else:
+            pids[name] = status.pid
+    if unhealthy:
+        raise BenchError(f"not healthy: {', '.join(unhealthy)}; run `curex up` first")
+    return pids
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(Text("error: ", style="bold red") + Text(message))
+    return typer.Exit(1)
+
+
+@bench_app.command("pipeline")
+def pipeline(
+    rate: Annotated[
+        float, typer.Option(min=0.1, help="Offered creates per second in the fixed-rate phase.")
+    ] = 200.0,
+    duration: Annotated[
+        float, typer.Option(min=0.1, help="Seconds of the fixed-rate phase.")
+    ] = 10.0,
+    saturation_count: Annotated[
+        int, typer.Option(min=1, help="Creates published flat out in the saturation phase.")
+    ] = 5000,
+    deadline: Annotated[
+        float, typer.Option(min=1.0, help="Seconds to wait for each phase to complete.")
+    ] = 120.0,
+) -> None:
+    """Emergency transfers through Kafka, the processors and the ledger: latency, rate, RSS."""
+    console = Console(log_path=False)
+    settings = InfraSettings()
+    options = BenchOptions(rate, duration, saturation_count, deadline)
+    try:
+        pids = _healthy_pids(settings)
+        result = asyncio.run(
+            run_bench(
+                settings.kafka_bootstrap,
+                pids,
+                options,
+                lambda line: console.log(f"[dim]{line}"),
+            )
+        )
+    except BenchError as exc:
+        raise _fail(console, str(exc)) from exc
+    render(console, result)
+    if result.incomplete:
+        raise _fail(
+            console,
+            f"{result.incomplete} transfer(s) did not reach DATA_AVAILABLE within {deadline:g}s",
+        )

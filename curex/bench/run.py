@@ -1,0 +1,105 @@
+"""One benchmark run against the running stack: setup, both phases, the baseline."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiokafka.errors import KafkaError
+
+from curex.bench.baseline import BaselineResult, baseline_topics, run_baseline
+from curex.bench.errors import BenchError
+from curex.bench.pipeline import PhaseResult, offer_at_rate, offer_flat_out, settle
+from curex.bench.rss import RssSampler
+from curex.bench.seeding import seed
+from curex.bench.workload import BenchWorld, new_world
+from processors.records import LocalRecordsStore
+from processors.settings import ProcessorSettings
+from producers.block_watch import BlockWatcher
+from producers.kafka import durable_producer
+from producers.publisher import CommandPublisher
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    rate: float
+    duration_s: float
+    saturation_count: int
+    deadline_s: float  # for each wait: seeding, a phase's transfers, the baseline
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    options: BenchOptions
+    world: BenchWorld
+    fixed_rate: PhaseResult
+    saturation: PhaseResult
+    baseline: BaselineResult
+    peak_rss: dict[str, int]  # bytes, by service
+    pids: dict[str, int]
+
+    @property
+    def incomplete(self) -> int:
+        return self.fixed_rate.incomplete + self.saturation.incomplete
+
+
+async def _pipeline_phases(
+    bootstrap: str, world: BenchWorld, options: BenchOptions, say: Callable[[str], None]
+) -> tuple[PhaseResult, PhaseResult]:
+    settings = ProcessorSettings()
+    key = settings.pseudonym_key.encode()
+    producer = durable_producer(bootstrap)
+    await producer.start()
+    try:
+        publisher = CommandPublisher(producer)
+        async with BlockWatcher(bootstrap) as watcher:
+            say(f"seeding organisations {world.requesting_org} and {world.source_org}")
+            await seed(
+                world,
+                publisher,
+                watcher,
+                LocalRecordsStore(settings.records_dir, key),
+                options.deadline_s,
+            )
+            say(f"fixed rate: {options.rate:g} creates/s for {options.duration_s:g}s")
+            offered = await offer_at_rate(
+                publisher, world, options.rate, options.duration_s, options.deadline_s
+            )
+            fixed_rate = await settle(watcher, offered, options.deadline_s)
+            say(f"saturation: {options.saturation_count} creates flat out")
+            offered = await offer_flat_out(
+                publisher, world, options.saturation_count, options.deadline_s
+            )
+            saturation = await settle(watcher, offered, options.deadline_s)
+    finally:
+        await producer.stop()
+    return fixed_rate, saturation
+
+
+async def run_bench(
+    bootstrap: str,
+    pids: Mapping[str, int],
+    options: BenchOptions,
+    say: Callable[[str], None],
+) -> BenchResult:
+    world = new_world(ProcessorSettings().pseudonym_key.encode())
+    payload = world.emergency_transfer("base", 0).model_dump_json().encode()
+    try:
+        async with (
+            RssSampler(pids) as rss,
+            baseline_topics(bootstrap, world.run_id) as topics,
+        ):
+            fixed_rate, saturation = await _pipeline_phases(bootstrap, world, options, say)
+            say(f"baseline: {options.saturation_count} records through one raw Kafka hop")
+            baseline = await run_baseline(
+                bootstrap, topics, payload, options.saturation_count, options.deadline_s
+            )
+    except KafkaError as exc:
+        raise BenchError(f"Kafka failed during the bench: {exc!r}") from exc
+    return BenchResult(
+        options=options,
+        world=world,
+        fixed_rate=fixed_rate,
+        saturation=saturation,
+        baseline=baseline,
+        peak_rss=dict(rss.peaks),
+        pids=dict(pids),
+    )
