@@ -14,7 +14,8 @@ from collections.abc import Awaitable
 from uuid import NAMESPACE_URL, uuid5
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
 from pydantic import ValidationError
 
 from ledger_gateway.checkpoint import PublishCheckpoint
@@ -50,12 +51,31 @@ class CommandIntake:
         self._max_batch = max_batch
 
     async def run(self) -> None:
-        while True:
-            polled = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
-            records = [record for batch in polled.values() for record in batch]
-            if records:
+        committing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                polled = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+                records = [record for batch in polled.values() for record in batch]
+                if not records:
+                    continue
                 await self.handle(records)
-                await self._consumer.commit()
+                # The batch is durable on the ledger: its offsets may be committed. The commit
+                # runs while the next batch is polled; commits stay in order.
+                offsets = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(self._commit(offsets))
+        finally:
+            if committing is not None:
+                await committing
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError as error:
+            # Partitions moved in a rebalance: their new owner re-reads these commands and
+            # the contract recognises them by event id.
+            log.warning("offset commit failed; commands will be redelivered", error=str(error))
 
     async def handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         commands: list[LedgerCommand] = []

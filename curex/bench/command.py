@@ -20,6 +20,9 @@ bench_app = typer.Typer(
 )
 
 
+DEFAULT_RATES = (50.0, 200.0)
+
+
 def _healthy_pids(settings: InfraSettings) -> dict[str, int]:
     """The pid of each service the bench needs; BenchError if any is not healthy."""
     try:
@@ -47,8 +50,13 @@ def _fail(console: Console, message: str) -> typer.Exit:
 @bench_app.command("pipeline")
 def pipeline(
     rate: Annotated[
-        float, typer.Option(min=0.1, help="Offered creates per second in the fixed-rate phase.")
-    ] = 200.0,
+        list[float] | None,
+        typer.Option(
+            min=0.1,
+            help="Offered creates/s of a fixed-rate phase; repeat for several phases "
+            "(default: 50 and 200, i.e. 200 and 800 committed transitions/s).",
+        ),
+    ] = None,
     duration: Annotated[
         float, typer.Option(min=0.1, help="Seconds of the fixed-rate phase.")
     ] = 10.0,
@@ -62,7 +70,7 @@ def pipeline(
     """Emergency transfers through Kafka, the processors and the ledger: latency, rate, RSS."""
     console = Console(log_path=False)
     settings = InfraSettings()
-    options = BenchOptions(rate, duration, saturation_count, deadline)
+    options = BenchOptions(tuple(rate or DEFAULT_RATES), duration, saturation_count, deadline)
     try:
         pids = _healthy_pids(settings)
         result = asyncio.run(

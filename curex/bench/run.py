@@ -20,7 +20,7 @@ from producers.publisher import CommandPublisher
 
 @dataclass(frozen=True, slots=True)
 class BenchOptions:
-    rate: float
+    rates: tuple[float, ...]  # creates/s of each fixed-rate phase
     duration_s: float
     saturation_count: int
     deadline_s: float  # for each wait: seeding, a phase's transfers, the baseline
@@ -30,7 +30,7 @@ class BenchOptions:
 class BenchResult:
     options: BenchOptions
     world: BenchWorld
-    fixed_rate: PhaseResult
+    fixed_rates: tuple[PhaseResult, ...]  # one per rate in options.rates
     saturation: PhaseResult
     baseline: BaselineResult
     peak_rss: dict[str, int]  # bytes, by service
@@ -38,12 +38,12 @@ class BenchResult:
 
     @property
     def incomplete(self) -> int:
-        return self.fixed_rate.incomplete + self.saturation.incomplete
+        return sum(p.incomplete for p in self.fixed_rates) + self.saturation.incomplete
 
 
 async def _pipeline_phases(
     bootstrap: str, world: BenchWorld, options: BenchOptions, say: Callable[[str], None]
-) -> tuple[PhaseResult, PhaseResult]:
+) -> tuple[tuple[PhaseResult, ...], PhaseResult]:
     settings = ProcessorSettings()
     key = settings.pseudonym_key.encode()
     producer = durable_producer(bootstrap)
@@ -59,11 +59,13 @@ async def _pipeline_phases(
                 LocalRecordsStore(settings.records_dir, key),
                 options.deadline_s,
             )
-            say(f"fixed rate: {options.rate:g} creates/s for {options.duration_s:g}s")
-            offered = await offer_at_rate(
-                publisher, world, options.rate, options.duration_s, options.deadline_s
-            )
-            fixed_rate = await settle(watcher, offered, options.deadline_s)
+            fixed_rates: list[PhaseResult] = []
+            for rate in options.rates:
+                say(f"fixed rate: {rate:g} creates/s for {options.duration_s:g}s")
+                offered = await offer_at_rate(
+                    publisher, world, rate, options.duration_s, options.deadline_s
+                )
+                fixed_rates.append(await settle(watcher, offered, options.deadline_s))
             say(f"saturation: {options.saturation_count} creates flat out")
             offered = await offer_flat_out(
                 publisher, world, options.saturation_count, options.deadline_s
@@ -71,7 +73,7 @@ async def _pipeline_phases(
             saturation = await settle(watcher, offered, options.deadline_s)
     finally:
         await producer.stop()
-    return fixed_rate, saturation
+    return tuple(fixed_rates), saturation
 
 
 async def run_bench(
@@ -87,7 +89,7 @@ async def run_bench(
             RssSampler(pids) as rss,
             baseline_topics(bootstrap, world.run_id) as topics,
         ):
-            fixed_rate, saturation = await _pipeline_phases(bootstrap, world, options, say)
+            fixed_rates, saturation = await _pipeline_phases(bootstrap, world, options, say)
             say(f"baseline: {options.saturation_count} records through one raw Kafka hop")
             baseline = await run_baseline(
                 bootstrap, topics, payload, options.saturation_count, options.deadline_s
@@ -97,7 +99,7 @@ async def run_bench(
     return BenchResult(
         options=options,
         world=world,
-        fixed_rate=fixed_rate,
+        fixed_rates=fixed_rates,
         saturation=saturation,
         baseline=baseline,
         peak_rss=dict(rss.peaks),
