@@ -5,13 +5,15 @@ command is on ``curex.ledger.commands`` before its input is marked done. Exactly
 effects come from the contract's idempotency on event ids.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
 import structlog
-from pydantic import ValidationError
 
+from processors.handling import handle_message
 from processors.intake import ledger_command_for, ledger_command_for_assessment
 from processors.reactions import expire_command, react
 from processors.records import RecordsSystem
@@ -73,12 +75,6 @@ def create_app(settings: ProcessorSettings, records: RecordsSystem) -> faust.App
     deadlines = app.Table("consent-deadlines", default=None, partitions=LEDGER_BLOCKS.partitions)
 
     async def submit(command: LedgerCommand) -> None:
-        log.info(
-            "ledger command queued",
-            correlation_id=command.correlation_id,
-            event_id=str(command.event_id),
-            op=command.tx.op,
-        )
         await commands.send(
             key=command.correlation_id.encode(), value=command.model_dump_json().encode()
         )
@@ -93,68 +89,52 @@ def create_app(settings: ProcessorSettings, records: RecordsSystem) -> faust.App
         )
         await deadletters.send(key=message.key, value=letter.model_dump_json().encode())
 
-    def bind(event: faust.EventT[bytes]) -> None:
-        message = event.message
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            topic=message.topic, partition=message.partition, offset=message.offset
-        )
-
-    @app.agent(requests)
-    async def intake_requests(stream: faust.StreamT[bytes]) -> None:
+    async def consume(
+        stream: faust.StreamT[bytes], *, handler: Callable[[bytes], Awaitable[None]]
+    ) -> None:
         async for event in stream.events():
-            bind(event)
-            try:
-                command = TRANSFER_REQUEST.validate_json(event.value)
-            except ValidationError as error:
-                await dead_letter(event, str(error))
-                continue
-            await submit(ledger_command_for(command))
+            message = event.message
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(
+                topic=message.topic, partition=message.partition, offset=message.offset
+            )
+            outcome = await handle_message(
+                partial(handler, event.value), partial(dead_letter, event)
+            )
+            log.info("message handled", outcome=outcome.value)
 
-    @app.agent(consents)
-    async def intake_consent(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            bind(event)
-            try:
-                decision = CONSENT_DECISION.validate_json(event.value)
-            except ValidationError as error:
-                await dead_letter(event, str(error))
-                continue
-            await submit(ledger_command_for(decision))
+    async def intake_request(value: bytes) -> None:
+        await submit(ledger_command_for(TRANSFER_REQUEST.validate_json(value)))
 
-    @app.agent(scores)
-    async def record_risk_scores(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            bind(event)
-            try:
-                assessment = RiskAssessment.model_validate_json(event.value)
-            except ValidationError as error:
-                await dead_letter(event, str(error))
-                continue
-            await submit(ledger_command_for_assessment(assessment))
+    async def intake_consent(value: bytes) -> None:
+        await submit(ledger_command_for(CONSENT_DECISION.validate_json(value)))
 
-    @app.agent(blocks)
-    async def react_to_commits(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            bind(event)
-            try:
-                report = LEDGER_REPORT.validate_json(event.value)
-            except ValidationError as error:
-                await dead_letter(event, str(error))
-                continue
-            if not isinstance(report, TransactionCommitted) or report.result.transfer is None:
-                continue
-            structlog.contextvars.bind_contextvars(correlation_id=report.correlation_id)
-            reaction = react(report.tx_id, report.result.transfer, records)
-            for command in reaction.commands:
-                await submit(command)
-            if reaction.deadline is not None:
-                track_deadline(
-                    reaction.deadline.transfer_id,
-                    reaction.deadline.source_org,
-                    reaction.deadline.deadline,
-                )
-            log.info("reacted", state=report.result.transfer.state, commands=len(reaction.commands))
+    async def record_risk_score(value: bytes) -> None:
+        assessment = RiskAssessment.model_validate_json(value)
+        await submit(ledger_command_for_assessment(assessment))
+
+    async def react_to_commit(value: bytes) -> None:
+        report = LEDGER_REPORT.validate_json(value)
+        structlog.contextvars.bind_contextvars(correlation_id=report.correlation_id)
+        if not isinstance(report, TransactionCommitted) or report.result.transfer is None:
+            return
+        reaction = react(report.tx_id, report.result.transfer, records)
+        for command in reaction.commands:
+            await submit(command)
+        if reaction.deadline is not None:
+            track_deadline(
+                reaction.deadline.transfer_id,
+                reaction.deadline.source_org,
+                reaction.deadline.deadline,
+            )
+
+    for source, handler in (
+        (requests, intake_request),
+        (consents, intake_consent),
+        (scores, record_risk_score),
+        (blocks, react_to_commit),
+    ):
+        app.agent(source, name=handler.__name__)(partial(consume, handler=handler))
 
     def track_deadline(transfer_id: str, source_org: str, deadline: datetime | None) -> None:
         if deadline is None:

@@ -9,6 +9,7 @@ the platform uses, so the question carries only a pseudonym.
 from pathlib import Path
 from typing import Protocol
 
+from processors.handling import RecordsUnavailable
 from schemas import pseudonymise
 
 DEMO_PATIENTS: dict[str, tuple[str, ...]] = {
@@ -28,7 +29,10 @@ class LocalRecordsStore:
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
 
     def holds_records(self, org_id: str, patient_pseudonym: str) -> bool:
-        return patient_pseudonym in self._pseudonyms(org_id)
+        try:
+            return patient_pseudonym in self._pseudonyms(org_id)
+        except OSError as error:
+            raise RecordsUnavailable(f"records of {org_id} cannot be read") from error
 
     def add_patient(self, org_id: str, patient_id: str) -> None:
         self._directory.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from ledger_gateway.chaincode.contract import (
 from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
     ContractError,
+    ContractFailure,
     IllegalTransition,
     InvalidArgument,
     NotAParty,
@@ -26,6 +27,7 @@ __all__ = [
     "BY_SOURCE_ORG",
     "ConditionNotMet",
     "ContractError",
+    "ContractFailure",
     "HistoryEntry",
     "IllegalTransition",
     "InvalidArgument",

@@ -7,7 +7,8 @@ ContractError
  ├── RoleNotAllowed         (ROLE_NOT_ALLOWED)
  ├── NotAParty              (NOT_A_PARTY)
  ├── ConditionNotMet        (CONDITION_NOT_MET: e.g. no emergency declared, deadline not reached)
- └── InvalidArgument        (INVALID_ARGUMENT)
+ ├── InvalidArgument        (INVALID_ARGUMENT)
+ └── ContractFailure        (CONTRACT_FAILURE: the contract itself failed; a defect to fix)
 """
 
 from typing import ClassVar
@@ -50,3 +51,7 @@ class ConditionNotMet(ContractError):
 
 class InvalidArgument(ContractError):
     code = "INVALID_ARGUMENT"
+
+
+class ContractFailure(ContractError):
+    code = "CONTRACT_FAILURE"

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ledger_gateway.chaincode import ContractError, TransferContract
+from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
 from ledger_gateway.embedded.store import PendingState, TxStateStore
 from ledger_gateway.port import (
@@ -100,6 +100,9 @@ class EmbeddedLedger:
                 )
             except ContractError as error:
                 outcomes.append(Rejected(command, error))
+                continue
+            except Exception as error:  # noqa: BLE001 - one bad command must not halt the ledger
+                outcomes.append(Rejected(command, ContractFailure(repr(error))))
                 continue
             if not store.writes:
                 original = pending_blocks.get(result.tx_id)

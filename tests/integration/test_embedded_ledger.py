@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger_gateway.chaincode import TransferContract
 from ledger_gateway.embedded import EmbeddedLedger
-from ledger_gateway.port import Committed, Ledger
+from ledger_gateway.port import Committed, Ledger, Rejected
 from schemas import (
     TransferState,
 )
@@ -112,3 +113,24 @@ def test_verify_detects_a_transaction_moved_to_another_block(chain: Path) -> Non
     report = EmbeddedLedger(chain).verify()
     assert not report.ok
     assert report.first_bad_block == 1
+
+
+def test_a_command_that_breaks_the_contract_is_rejected_and_the_rest_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = EmbeddedLedger(tmp_path / "ledger.sqlite")
+    seed(ledger)
+    poison, healthy = create("t-poison-1"), create("t-healthy-1")
+    original = TransferContract.submit
+
+    def submit_failing_on_poison(self: TransferContract, event_id: str, *args: object) -> object:
+        if event_id == str(poison.event_id):
+            raise RuntimeError("defect in the contract")
+        return original(self, event_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TransferContract, "submit", submit_failing_on_poison)
+    first, second = ledger.submit([poison, healthy])
+    assert isinstance(first, Rejected)
+    assert first.error.code == "CONTRACT_FAILURE"
+    assert isinstance(second, Committed)
+    assert ledger.verify().ok
