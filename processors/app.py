@@ -75,6 +75,9 @@ def create_app(settings: ProcessorSettings, records: RecordsSystem) -> faust.App
     deadlines = app.Table("consent-deadlines", default=None, partitions=LEDGER_BLOCKS.partitions)
 
     async def submit(command: LedgerCommand) -> None:
+        structlog.contextvars.bind_contextvars(
+            correlation_id=command.correlation_id, event_id=str(command.event_id)
+        )
         await commands.send(
             key=command.correlation_id.encode(), value=command.model_dump_json().encode()
         )

@@ -1,0 +1,45 @@
+"""A patient's real identifier never reaches Kafka, the ledger or a service log."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from infra.settings import InfraSettings
+from ledger_gateway.settings import GatewaySettings
+from processors.records import LocalRecordsStore
+from processors.settings import ProcessorSettings
+from producers.block_watch import BlockWatcher, reached
+from producers.publisher import CommandPublisher
+from schemas import RevokeConsent, TransferState
+from tests.conftest import SessionWorld
+
+pytestmark = pytest.mark.integration
+
+
+def files_containing(root: Path, needle: bytes) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+
+
+async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
+    stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher, world: SessionWorld
+) -> None:
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    settings = ProcessorSettings()
+    # The hospital's own records system knows the real id; the platform must not.
+    LocalRecordsStore(settings.records_dir, world.key).add_patient(world.source, canary)
+    create = world.create(emergency=True, patient_id=canary)
+    await publisher.publish_and_wait(create)
+    tid = create.transfer_id
+    await watcher.wait_until([tid], reached(TransferState.DATA_AVAILABLE), within=60)
+    await publisher.publish_and_wait(
+        RevokeConsent(correlation_id=tid, transfer_id=tid, actor=world.patient(canary))
+    )
+    await watcher.wait_until([tid], reached(TransferState.CONSENT_REVOKED), within=60)
+
+    needle = canary.encode()
+    assert files_containing(GatewaySettings().ledger_dir, needle) == []
+    assert files_containing(stack.kafka_data_dir, needle) == []
+    assert files_containing(stack.logs_dir, needle) == []
+    # The check can find what is there: the records system does hold the id.
+    assert files_containing(settings.records_dir, needle) != []
