@@ -15,7 +15,6 @@ from typing import Self
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import (
-    FINAL_STATES,
     LEDGER_REPORT,
     CommandRejected,
     LedgerReport,
@@ -134,12 +133,3 @@ def reached(state: TransferState) -> Predicate:
         )
 
     return done
-
-
-def reached_final(reports: list[LedgerReport]) -> bool:
-    return any(
-        isinstance(r, TransactionCommitted)
-        and r.result.transfer is not None
-        and r.result.transfer.state in FINAL_STATES
-        for r in reports
-    )
