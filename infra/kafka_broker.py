@@ -12,7 +12,16 @@ from infra.progress import ProgressReporter
 from infra.settings import InfraSettings
 
 _LOG4J_CONFIG = KAFKA_RESOURCES / "log4j2.properties"
-_HEAP = "-Xmx768m"
+# The heap and the garbage-collector settings of Kafka's own start script.
+_JVM_OPTIONS = (
+    "-Xms768m",
+    "-Xmx768m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-Djava.awt.headless=true",
+)
 
 
 def server_properties_path(settings: InfraSettings) -> Path:
@@ -36,6 +45,10 @@ def server_properties(settings: InfraSettings) -> str:
         "transaction.state.log.replication.factor": "1",
         "transaction.state.log.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # Sized for a small machine: the defaults (3 network, 8 I/O threads) only add
+        # context switches on two cores.
+        "num.network.threads": "2",
+        "num.io.threads": "2",
     }
     return "".join(f"{key}={value}\n" for key, value in lines.items())
 
@@ -104,7 +117,7 @@ def prepare_kafka(settings: InfraSettings, progress: ProgressReporter) -> None:
 def kafka_command(settings: InfraSettings) -> list[str]:
     return [
         str(find_java()),
-        _HEAP,
+        *_JVM_OPTIONS,
         "-cp",
         _classpath(settings),
         f"-Dlog4j2.configurationFile={_LOG4J_CONFIG}",
