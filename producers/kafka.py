@@ -9,7 +9,7 @@ from pydantic import BaseModel
 def durable_producer(bootstrap: str) -> AIOKafkaProducer:
     """acks=all and idempotence: an acknowledged record survives and is never doubled."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
     )
 
 
