@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 
 import structlog
 import uvicorn
@@ -39,6 +40,8 @@ async def serve(settings: GatewaySettings) -> None:
             log_level="warning",
         )
     )
+    # Start-up objects live as long as the process: keep them out of every collection.
+    gc.freeze()
     log.info("ledger gateway started", ledger=str(settings.ledger_path), height=writer.height())
     try:
         async with asyncio.TaskGroup() as tasks:

@@ -1,5 +1,7 @@
 """Run the processors: ``python -m processors``."""
 
+import gc
+
 from faust.worker import Worker
 
 from infra.logs import configure_logging
@@ -15,6 +17,8 @@ def main() -> None:
     records.seed_demo_patients()
     settings.worker_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, records)
+    # Start-up objects live as long as the process: keep them out of every collection.
+    gc.freeze()
     Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
 
 
