@@ -63,6 +63,9 @@ def pipeline(
     saturation_count: Annotated[
         int, typer.Option(min=1, help="Creates published flat out in the saturation phase.")
     ] = 5000,
+    warmup: Annotated[
+        float, typer.Option(min=0.0, help="Unmeasured seconds at the first rate, to warm up.")
+    ] = 5.0,
     deadline: Annotated[
         float, typer.Option(min=1.0, help="Seconds to wait for each phase to complete.")
     ] = 120.0,
@@ -70,7 +73,9 @@ def pipeline(
     """Emergency transfers through Kafka, the processors and the ledger: latency, rate, RSS."""
     console = Console(log_path=False)
     settings = InfraSettings()
-    options = BenchOptions(tuple(rate or DEFAULT_RATES), duration, saturation_count, deadline)
+    options = BenchOptions(
+        tuple(rate or DEFAULT_RATES), duration, saturation_count, deadline, warmup
+    )
     try:
         pids = _healthy_pids(settings)
         result = asyncio.run(

@@ -41,6 +41,7 @@ class BenchOptions:
     duration_s: float
     saturation_count: int
     deadline_s: float  # for each wait: seeding, a phase's transfers, the baseline
+    warmup_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,13 @@ async def _pipeline_phases(
                 LocalRecordsStore(settings.records_dir, key),
                 options.deadline_s,
             )
+            if options.warmup_s > 0:
+                # JIT-compiled broker paths, warm caches, settled consumers: not measured.
+                say(f"warm-up: {options.rates[0]:g} creates/s for {options.warmup_s:g}s")
+                offered = await offer_at_rate(
+                    publisher, world, options.rates[0], options.warmup_s, options.deadline_s
+                )
+                await settle(watcher, offered, options.deadline_s)
             fixed_rates: list[PhaseResult] = []
             for rate in options.rates:
                 say(f"fixed rate: {rate:g} creates/s for {options.duration_s:g}s")

@@ -11,7 +11,18 @@ from infra.testing import ensure_stack
 
 pytestmark = pytest.mark.integration
 
-TINY = ["bench", "pipeline", "--rate", "20", "--duration", "1", "--saturation-count", "50"]
+TINY = [
+    "bench",
+    "pipeline",
+    "--rate",
+    "20",
+    "--duration",
+    "1",
+    "--saturation-count",
+    "50",
+    "--warmup",
+    "0.5",
+]
 
 
 def test_bench_pipeline_prints_a_number_for_every_figure() -> None:
