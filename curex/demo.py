@@ -53,6 +53,19 @@ DEMO_SCORES = (
 )
 
 
+async def seed_demo_organisations(publisher: CommandPublisher, watcher: BlockWatcher) -> None:
+    """Register both organisations' policies and risk scores; return once committed."""
+    for policy in DEMO_POLICIES:
+        await publisher.publish_policy(policy, system_actor(policy.org_id))
+    for assessment in DEMO_SCORES:
+        await publisher.publish_risk_assessment(assessment)
+    await watcher.wait_until(
+        [HOME, TREATING],
+        lambda reports: sum(isinstance(r, TransactionCommitted) for r in reports) >= 2,
+        within=STEP_TIMEOUT_S,
+    )
+
+
 def _doctor(user: str, org: str) -> Actor:
     return Actor(user_id=user, org=org, role=Role.HEALTH_PROFESSIONAL)
 
@@ -74,15 +87,7 @@ class Scenario:
         self.patient_es = Actor(user_id=self._pseudonym, org=HOME, role=Role.PATIENT)
 
     async def seed(self) -> None:
-        for policy in DEMO_POLICIES:
-            await self._publisher.publish_policy(policy, system_actor(policy.org_id))
-        for assessment in DEMO_SCORES:
-            await self._publisher.publish_risk_assessment(assessment)
-        await self._watcher.wait_until(
-            [HOME, TREATING],
-            lambda reports: sum(isinstance(r, TransactionCommitted) for r in reports) >= 2,
-            within=STEP_TIMEOUT_S,
-        )
+        await seed_demo_organisations(self._publisher, self._watcher)
 
     async def run_transfer(self, *, emergency: bool) -> str:
         transfer_id = f"demo-{uuid.uuid4().hex[:12]}"

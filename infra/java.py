@@ -1,9 +1,11 @@
-"""Finding a Java runtime recent enough for the Kafka broker."""
+"""Finding a Java runtime recent enough for a service (Kafka needs 17, Keycloak 21)."""
 
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from infra.errors import ToolMissing
@@ -12,6 +14,7 @@ MINIMUM_JAVA_MAJOR = 17
 _VERSION_PATTERN = re.compile(r'version "(\d+)(?:\.(\d+))?')
 
 
+@cache
 def java_major_version(java: Path) -> int | None:
     """The major version `java -version` reports, or None when it cannot be read."""
     try:
@@ -30,9 +33,14 @@ def java_major_version(java: Path) -> int | None:
     return major
 
 
-def find_java() -> Path:
-    """The first java >= 17 found in JAVA_HOME, then on PATH."""
-    candidates: list[Path] = []
+def find_java(
+    minimum_major: int = MINIMUM_JAVA_MAJOR,
+    preferred_homes: Sequence[Path] = (),
+    purpose: str = "Kafka",
+    hint: str = "Install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME.",
+) -> Path:
+    """The first java >= `minimum_major` found in `preferred_homes`, then JAVA_HOME, then PATH."""
+    candidates = [home / "bin" / "java" for home in preferred_homes]
     java_home = os.environ.get("JAVA_HOME")
     if java_home:
         candidates.append(Path(java_home) / "bin" / "java")
@@ -45,11 +53,8 @@ def find_java() -> Path:
             seen.append(f"{candidate} (missing)")
             continue
         major = java_major_version(candidate)
-        if major is not None and major >= MINIMUM_JAVA_MAJOR:
+        if major is not None and major >= minimum_major:
             return candidate
         seen.append(f"{candidate} (version {major or 'unknown'})")
     looked = "; ".join(seen) if seen else "JAVA_HOME is unset and no java is on PATH"
-    raise ToolMissing(
-        f"Kafka needs Java {MINIMUM_JAVA_MAJOR} or newer: {looked}. "
-        "Install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME."
-    )
+    raise ToolMissing(f"{purpose} needs Java {minimum_major} or newer: {looked}. {hint}")

@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from infra.errors import UnknownService
+from infra.ferretdb_server import docdb_command, mongo_ping, prepare_docdb
 from infra.health import HealthProbe, http_ok
 from infra.kafka_broker import kafka_command, prepare_kafka
 from infra.kafka_topics import ensure_topics, probe_kafka
+from infra.keycloak_service import (
+    keycloak_command,
+    keycloak_env,
+    keycloak_health,
+    prepare_keycloak,
+)
 from infra.progress import ProgressReporter
 from infra.settings import InfraSettings
 from schemas.topics import ALL_TOPICS
@@ -35,6 +42,8 @@ class ServiceSpec:
     depends_on: tuple[str, ...] = ()
     prepare: Callable[[ProgressReporter], None] | None = None
     after_healthy: Callable[[], Coroutine[Any, Any, None]] | None = None
+    # None: InfraSettings.startup_timeout_s.
+    startup_timeout_s: float | None = None
     stop_wait_s: int = 15
 
 
@@ -51,11 +60,19 @@ def _project_env(settings: InfraSettings) -> dict[str, str]:
         "CUREX_DATA_DIR": str(settings.data_dir),
         "CUREX_LEDGER_GATEWAY_PORT": str(settings.ledger_gateway_port),
         "CUREX_PROCESSORS_HEALTH_PORT": str(settings.processors_health_port),
+        "CUREX_API_PORT": str(settings.api_port),
         "PYTHONUNBUFFERED": "1",
     }
 
 
-def _python_module(name: str, module: str, port: int, settings: InfraSettings) -> ServiceSpec:
+def _python_module(
+    name: str,
+    module: str,
+    port: int,
+    settings: InfraSettings,
+    depends_on: tuple[str, ...] = ("kafka",),
+    extra_env: dict[str, str] | None = None,
+) -> ServiceSpec:
     address = f"http://127.0.0.1:{port}"
     return ServiceSpec(
         name=name,
@@ -65,8 +82,8 @@ def _python_module(name: str, module: str, port: int, settings: InfraSettings) -
         address=address,
         health=http_ok(f"{address}/health"),
         ports=(port,),
-        env=_project_env(settings),
-        depends_on=("kafka",),
+        env={**_project_env(settings), **(extra_env or {})},
+        depends_on=depends_on,
     )
 
 
@@ -91,12 +108,83 @@ def _kafka(settings: InfraSettings) -> ServiceSpec:
     )
 
 
+def _keycloak(settings: InfraSettings) -> ServiceSpec:
+    return ServiceSpec(
+        name="keycloak",
+        command=lambda: keycloak_command(settings),
+        address=settings.keycloak_url,
+        health=keycloak_health(settings),
+        host=settings.keycloak_host,
+        ports=(settings.keycloak_port, settings.keycloak_management_port),
+        env=keycloak_env(settings),
+        cwd=settings.keycloak_data_dir,
+        prepare=lambda progress: prepare_keycloak(settings, progress),
+        startup_timeout_s=settings.keycloak_startup_timeout_s,
+        stop_wait_s=30,
+    )
+
+
+def _docdb(settings: InfraSettings) -> ServiceSpec:
+    return ServiceSpec(
+        name="docdb",
+        command=lambda: docdb_command(settings),
+        address=settings.docdb_url,
+        health=mongo_ping(settings.docdb_url),
+        host=settings.docdb_host,
+        ports=(settings.docdb_port,),
+        # No CUREX_* passthrough: the server reads only its flags.
+        cwd=settings.data_dir,
+        prepare=lambda progress: prepare_docdb(settings, progress),
+    )
+
+
 def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
     """Every known service, in dependency order."""
     specs = [
         _kafka(settings),
-        _python_module("ledger-gateway", "ledger_gateway", settings.ledger_gateway_port, settings),
-        _python_module("processors", "processors", settings.processors_health_port, settings),
+        _docdb(settings),
+        _keycloak(settings),
+        _python_module(
+            "ledger-gateway",
+            "ledger_gateway",
+            settings.ledger_gateway_port,
+            settings,
+            extra_env={"CUREX_GATEWAY_ORG": "ES-SERMAS"},
+        ),
+        # SE-KI's Blockchain API reads the same embedded ledger; ES-SERMAS's instance writes.
+        _python_module(
+            "ledger-gateway-se-ki",
+            "ledger_gateway",
+            settings.ledger_gateway_se_ki_port,
+            settings,
+            depends_on=(),
+            extra_env={
+                "CUREX_GATEWAY_ORG": "SE-KI",
+                "CUREX_GATEWAY_WRITER": "false",
+                "CUREX_LEDGER_GATEWAY_PORT": str(settings.ledger_gateway_se_ki_port),
+            },
+        ),
+        _python_module(
+            "processors",
+            "processors",
+            settings.processors_health_port,
+            settings,
+        ),
+        _python_module(
+            "read-model",
+            "processors.projector_service",
+            settings.read_model_port,
+            settings,
+            depends_on=("kafka", "docdb"),
+            extra_env={"CUREX_READ_MODEL_PORT": str(settings.read_model_port)},
+        ),
+        _python_module(
+            "applications-server",
+            "producers",
+            settings.api_port,
+            settings,
+            depends_on=("kafka", "docdb", "keycloak", "read-model"),
+        ),
     ]
     return {spec.name: spec for spec in specs}
 

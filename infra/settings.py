@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field
@@ -21,8 +22,24 @@ class InfraSettings(BaseSettings):
     kafka_controller_port: int = 9093
     ledger_gateway_port: int = 8091
     processors_health_port: int = 8095
+    api_port: int = 8080
+    read_model_port: int = 8096
+    ledger_gateway_se_ki_port: int = 8092
+    # The document DB the services use; `curex up` serves it locally with FerretDB
+    # on this URL's host and port.
+    docdb_url: str = "mongodb://127.0.0.1:27017"
+    docdb_log_level: Literal["debug", "info", "warn", "error"] = "error"
     ledger: LedgerKind = "embedded"
     startup_timeout_s: float = 120.0
+    keycloak_host: str = "127.0.0.1"
+    keycloak_port: int = 8180
+    keycloak_management_port: int = 8190
+    # The bootstrap admin of the master realm, created on Keycloak's first start only.
+    keycloak_admin_password: str = "dev-keycloak-admin"
+    # A JDK home tried before the Temurin 25 path, JAVA_HOME and PATH (Keycloak needs 21+).
+    keycloak_java_home: Path | None = None
+    # The first start builds the server and creates its database: minutes on two cores.
+    keycloak_startup_timeout_s: float = 300.0
 
     @property
     def kafka_host(self) -> str:
@@ -45,5 +62,35 @@ class InfraSettings(BaseSettings):
         return self.data_dir / "kafka"
 
     @property
+    def keycloak_url(self) -> str:
+        return f"http://{self.keycloak_host}:{self.keycloak_port}"
+
+    @property
+    def keycloak_data_dir(self) -> Path:
+        return self.data_dir / "keycloak"
+
+    @property
+    def docdb_host(self) -> str:
+        return _first_mongo_host(self.docdb_url)[0]
+
+    @property
+    def docdb_port(self) -> int:
+        return _first_mongo_host(self.docdb_url)[1]
+
+    @property
+    def docdb_data_dir(self) -> Path:
+        return self.data_dir / "docdb"
+
+    @property
     def supervisor_socket(self) -> Path:
         return self.data_dir / "supervisor.sock"
+
+
+_MONGO_DEFAULT_PORT = 27017
+
+
+def _first_mongo_host(url: str) -> tuple[str, int]:
+    """The first host and port of a mongodb:// URL (a replica set URL lists several)."""
+    hosts = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    first = urlsplit(f"//{hosts.split(',', 1)[0]}")
+    return first.hostname or "127.0.0.1", first.port or _MONGO_DEFAULT_PORT

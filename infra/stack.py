@@ -90,7 +90,8 @@ def _bring_up(
         progress.stage(f"Starting {spec.name}")
         supervisor.start(spec.name)
     progress.stage(f"Waiting for {spec.name} at {spec.address}")
-    _wait_healthy(supervisor, spec, settings.startup_timeout_s)
+    timeout_s = spec.startup_timeout_s
+    _wait_healthy(supervisor, spec, settings.startup_timeout_s if timeout_s is None else timeout_s)
     if spec.after_healthy is not None:
         progress.stage(f"Configuring {spec.name}")
         run_blocking(spec.after_healthy)

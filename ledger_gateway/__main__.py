@@ -3,58 +3,79 @@
 import asyncio
 import contextlib
 import gc
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import structlog
 import uvicorn
 
 from infra.logs import configure_logging
+from ledger_gateway.blockchain_api import LedgerReads, blockchain_router
 from ledger_gateway.checkpoint import PublishCheckpoint
 from ledger_gateway.embedded import EmbeddedLedger
 from ledger_gateway.http import create_app
 from ledger_gateway.service import BlockPublisher, CommandIntake, command_consumer
 from ledger_gateway.settings import GatewaySettings
+from producers.auth.tokens import TokenValidator
 from producers.kafka import durable_producer
 
 
 async def serve(settings: GatewaySettings) -> None:
     log = structlog.get_logger()
     settings.ledger_dir.mkdir(parents=True, exist_ok=True)
+    api_reader = EmbeddedLedger(settings.ledger_path)  # one connection per concurrent user
+    api = blockchain_router(
+        LedgerReads(api_reader), TokenValidator(settings.ledger_issuer), settings.gateway_org
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(api_reader.close)
+        loops: list[Coroutine[Any, Any, None]] = []
+        ready: Callable[[], bool] = lambda: True  # noqa: E731 - a read-only instance is ready
+        if settings.gateway_writer:
+            loops, ready = await _writer_loops(settings, stack)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(ready, api),
+                host="127.0.0.1",
+                port=settings.ledger_gateway_port,
+                log_level="warning",
+            )
+        )
+        # Start-up objects live as long as the process: keep them out of every collection.
+        gc.freeze()
+        log.info(
+            "ledger gateway started",
+            org=settings.gateway_org,
+            writer=settings.gateway_writer,
+            ledger=str(settings.ledger_path),
+        )
+        async with asyncio.TaskGroup() as tasks:
+            for loop in (*loops, server.serve()):
+                tasks.create_task(loop)
+
+
+async def _writer_loops(
+    settings: GatewaySettings, stack: contextlib.AsyncExitStack
+) -> tuple[list[Coroutine[Any, Any, None]], Callable[[], bool]]:
+    """Command intake and block publishing: only the instance that writes the ledger."""
     writer = EmbeddedLedger(settings.ledger_path)
+    stack.callback(writer.close)
     reader = EmbeddedLedger(settings.ledger_path)  # its own connection for the block stream
+    stack.callback(reader.close)
     producer = durable_producer(settings.kafka_bootstrap)
     consumer = command_consumer(
         settings.kafka_bootstrap, settings.gateway_group_id, settings.gateway_instance_id
     )
     await producer.start()
+    stack.push_async_callback(producer.stop)
     await consumer.start()
+    stack.push_async_callback(consumer.stop)
     committed = asyncio.Event()
     intake = CommandIntake(writer, consumer, producer, committed, settings.gateway_max_batch)
     publisher = BlockPublisher(
         reader, producer, PublishCheckpoint(settings.checkpoint_path), committed
     )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(lambda: bool(consumer.assignment())),
-            host="127.0.0.1",
-            port=settings.ledger_gateway_port,
-            log_level="warning",
-        )
-    )
-    # Start-up objects live as long as the process: keep them out of every collection.
-    gc.freeze()
-    log.info("ledger gateway started", ledger=str(settings.ledger_path), height=writer.height())
-    try:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(intake.run())
-            tasks.create_task(publisher.run())
-            tasks.create_task(server.serve())
-    finally:
-        with contextlib.suppress(Exception):
-            await consumer.stop()
-        with contextlib.suppress(Exception):
-            await producer.stop()
-        writer.close()
-        reader.close()
+    return [intake.run(), publisher.run()], lambda: bool(consumer.assignment())
 
 
 def main() -> None:

@@ -2,12 +2,14 @@
 
 from collections.abc import Callable
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
-def create_app(is_ready: Callable[[], bool]) -> FastAPI:
-    app = FastAPI(title="CUREX ledger gateway", version="1")
+def create_app(is_ready: Callable[[], bool], *routers: APIRouter) -> FastAPI:
+    app = FastAPI(title="CUREX ledger gateway and Blockchain API", version="1")
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/health")
     def health(response: Response) -> dict[str, str]:

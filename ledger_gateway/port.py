@@ -48,6 +48,16 @@ class HistoryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockView:
+    number: int
+    previous_hash: str
+    merkle_root: str
+    timestamp: str
+    hash: str
+    tx_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyReport:
     ok: bool
     blocks_checked: int

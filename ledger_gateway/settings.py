@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from infra.runtime_settings import ServiceSettings
+from producers.auth.tokens import Issuer
 
 
 class GatewaySettings(ServiceSettings):
@@ -10,6 +11,16 @@ class GatewaySettings(ServiceSettings):
     gateway_group_id: str = "curex-ledger-gateway"
     gateway_instance_id: str = "curex-ledger-gateway-1"
     gateway_max_batch: int = 500
+    gateway_org: str = "ES-SERMAS"
+    # One SQLite ledger has one writer; the other organisations' instances serve reads.
+    gateway_writer: bool = True
+    keycloak_url: str = "http://127.0.0.1:8180"
+    ledger_realm: str = "curex-ledger"
+    ledger_audience: str = "blockchain-api"
+
+    @property
+    def ledger_issuer(self) -> Issuer:
+        return Issuer(f"{self.keycloak_url}/realms/{self.ledger_realm}", self.ledger_audience)
 
     @property
     def ledger_dir(self) -> Path:

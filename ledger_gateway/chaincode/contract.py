@@ -8,6 +8,7 @@ writes nothing.
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Protocol
 
 from schemas import (
     AUDIT_ACTIONS,
@@ -60,7 +61,18 @@ BY_PATIENT = "by-patient"
 _INDEX_VALUE = b"\x00"  # Fabric refuses empty values
 
 
-def parties_of(actor: Actor, transfer: Transfer) -> frozenset[Party]:
+class HasParties(Protocol):
+    @property
+    def requesting_org(self) -> str: ...
+
+    @property
+    def source_org(self) -> str: ...
+
+    @property
+    def patient_pseudonym(self) -> str: ...
+
+
+def parties_of(actor: Actor, transfer: HasParties) -> frozenset[Party]:
     """How ``actor`` relates to ``transfer`` (possibly several ways, or none)."""
     parties: set[Party] = set()
     if actor.role is Role.PATIENT:

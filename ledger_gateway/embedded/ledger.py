@@ -21,6 +21,7 @@ from ledger_gateway.chaincode import ContractError, ContractFailure, TransferCon
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
 from ledger_gateway.embedded.store import PendingState, TxStateStore
 from ledger_gateway.port import (
+    BlockView,
     Committed,
     CommittedTx,
     HistoryItem,
@@ -224,6 +225,30 @@ class EmbeddedLedger:
 
     def _read_contract(self) -> TransferContract:
         return TransferContract(TxStateStore(self._conn, PendingState(), "", self._clock()))
+
+    def block(self, number: int) -> BlockView | None:
+        row = self._conn.execute(
+            "SELECT number, previous_hash, merkle_root, timestamp, hash FROM blocks "
+            "WHERE number = ?",
+            (number,),
+        ).fetchone()
+        if row is None:
+            return None
+        tx_ids = [
+            str(tx_id)
+            for (tx_id,) in self._conn.execute(
+                "SELECT tx_id FROM transactions WHERE block_number = ? ORDER BY position",
+                (number,),
+            )
+        ]
+        return BlockView(
+            number=int(row[0]),
+            previous_hash=str(row[1]),
+            merkle_root=str(row[2]),
+            timestamp=str(row[3]),
+            hash=str(row[4]),
+            tx_ids=tuple(tx_ids),
+        )
 
     def transfer(self, transfer_id: str) -> Transfer | None:
         return self._read_contract().transfer(transfer_id)

@@ -1,0 +1,23 @@
+"""Run the Applications Server: ``python -m producers``."""
+
+import uvicorn
+
+from infra.logs import configure_logging
+from producers.api.app import create_app
+from producers.api.settings import ApiSettings
+
+
+def main() -> None:
+    settings = ApiSettings()
+    configure_logging("applications-server")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

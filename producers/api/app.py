@@ -1,0 +1,61 @@
+"""The Applications Server: the REST API HPA and PA clients use (FastAPI)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+
+from producers.api import routes_me, routes_transfers
+from producers.api.accounts import Accounts
+from producers.api.context import Services
+from producers.api.errors import install_error_handlers
+from producers.api.settings import ApiSettings
+from producers.auth.tokens import TokenValidator
+from producers.kafka import durable_producer
+from producers.publisher import CommandPublisher
+from producers.read_model import ApplicationsDatabase
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        producer = durable_producer(settings.kafka_bootstrap)
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.docdb_url, tz_aware=True
+        )
+        await producer.start()
+        try:
+            app.state.services = Services(
+                settings=settings,
+                tokens=TokenValidator(settings.users_issuer),
+                publisher=CommandPublisher(producer),
+                database=ApplicationsDatabase(mongo, settings.docdb_database),
+                accounts=Accounts(settings),
+            )
+            yield
+        finally:
+            await producer.stop()
+            await mongo.close()
+
+    app = FastAPI(
+        title="CUREX Applications Server",
+        version="1",
+        description="Cross-border health data transfers: request, consent, follow, audit.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(routes_transfers.router)
+    app.include_router(routes_me.router)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,56 @@
+"""Request and response bodies of the REST API."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.envelope import OrgId, ShortText
+from schemas.transitions import Role
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CreateTransferRequest(Body):
+    patient_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="The patient's identifier at the home organisation; "
+        "pseudonymised before anything leaves the server",
+    )
+    source_org: OrgId
+    emergency: bool = False
+    reason: ShortText
+
+
+class ConsentRequest(Body):
+    decision: Literal["grant", "refuse"]
+
+
+class PreferencesPatch(Body):
+    language: Literal["en", "es", "sv"]
+
+
+class PasswordChange(Body):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=12, max_length=256)
+
+
+class Accepted(Body):
+    transfer_id: str
+    status: Literal["accepted"] = "accepted"
+
+
+class Profile(Body):
+    user_id: str
+    username: str
+    org: str
+    role: Role
+    language: Literal["en", "es", "sv"]
+
+
+class Problem(Body):
+    detail: str
+    current_state: str | None = None

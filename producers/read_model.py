@@ -1,0 +1,56 @@
+"""Reads of the Applications Database: transfers (as projected), preferences."""
+
+from typing import Any, Literal
+
+from pymongo import AsyncMongoClient, ReturnDocument
+
+from schemas import Role
+from schemas.views import PREFERENCES_COLLECTION, TRANSFERS_COLLECTION, TransferView
+
+Document = dict[str, Any]
+Language = Literal["en", "es", "sv"]
+DEFAULT_LANGUAGE: Language = "en"
+
+
+def _view(document: Document) -> TransferView:
+    document = {k: v for k, v in document.items() if k != "_id"}
+    document["history"] = sorted(document.get("history", []), key=lambda h: h["block_number"])
+    return TransferView.model_validate(document)
+
+
+class ApplicationsDatabase:
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        db = client[database]
+        self._transfers = db[TRANSFERS_COLLECTION]
+        self._preferences = db[PREFERENCES_COLLECTION]
+
+    async def transfer(self, transfer_id: str) -> TransferView | None:
+        document = await self._transfers.find_one({"_id": transfer_id})
+        return None if document is None else _view(document)
+
+    async def transfers_for(
+        self, role: Role, org: str, patient_pseudonym: str | None, limit: int
+    ) -> list[TransferView]:
+        """Professionals see their organisation's transfers; patients their own."""
+        if role is Role.PATIENT:
+            query: Document = {"patient_pseudonym": patient_pseudonym}
+        else:
+            query = {"$or": [{"requesting_org": org}, {"source_org": org}]}
+        cursor = self._transfers.find(query).sort("updated_at", -1).limit(limit)
+        return [_view(document) async for document in cursor]
+
+    async def language(self, user_id: str) -> Language:
+        document = await self._preferences.find_one({"_id": user_id})
+        language: Language = document["language"] if document else DEFAULT_LANGUAGE
+        return language
+
+    async def set_language(self, user_id: str, language: Language) -> Language:
+        document = await self._preferences.find_one_and_update(
+            {"_id": user_id},
+            {"$set": {"language": language}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert document is not None  # upserted
+        stored: Language = document["language"]
+        return stored

@@ -1,0 +1,54 @@
+"""The transfers read model: what the Applications Server shows, built from ledger blocks."""
+
+from pydantic import AwareDatetime
+
+from schemas.actors import Actor
+from schemas.envelope import Message
+from schemas.states import TransferState
+from schemas.transitions import Action
+
+TRANSFERS_COLLECTION = "transfers"
+PREFERENCES_COLLECTION = "preferences"
+ORGANISATIONS_COLLECTION = "organisations"
+
+
+class HistoryEntry(Message):
+    tx_id: str
+    block_number: int
+    from_state: TransferState | None
+    to_state: TransferState
+    action: Action
+    actor: Actor
+    at: AwareDatetime
+    reason: str | None = None
+    legal_basis: str | None = None
+
+
+class Rejection(Message):
+    """A command the contract refused after the API had accepted it (a race)."""
+
+    code: str
+    reason: str
+    current_state: TransferState | None
+    command_event_id: str
+    at: AwareDatetime
+
+
+class TransferView(Message):
+    transfer_id: str
+    state: TransferState
+    previous_state: TransferState | None = None
+    requesting_org: str
+    source_org: str
+    patient_pseudonym: str
+    emergency: bool
+    review_required: bool
+    legal_basis: str | None = None
+    reason: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    consent_deadline: AwareDatetime | None = None
+    last_tx_id: str
+    last_block: int
+    last_rejection: Rejection | None = None
+    history: tuple[HistoryEntry, ...] = ()
