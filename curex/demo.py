@@ -1,42 +1,36 @@
 """`curex demo`: the CUREX reference scenario, a Spanish traveller falls ill in Sweden.
 
-Run once as a normal request (the patient consents in the PA) and once as an emergency
-(consent waived on vital interests), each through Kafka to the ledger and back, then
-print every transition the ledger committed.
+The demo users sign in at Keycloak and act through the Applications Server's REST API:
+once a normal request (the patient consents in the PA) and once an emergency (consent
+waived on vital interests). Each step goes through Kafka to the ledger and back; the
+demo then prints every transition with the ledger's transaction id and block.
 """
 
 import asyncio
 import sys
-import uuid
-from collections.abc import Awaitable, Callable
 
 from rich.console import Console
 from rich.table import Table
 
+from curex.rest_client import ApplicationsClient, password_token
+from infra.runtime_settings import ServiceSettings
 from processors.intake import system_actor
-from processors.settings import ProcessorSettings
-from producers.block_watch import BlockWatcher, reached
+from producers.block_watch import BlockWatcher
 from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import (
     Actor,
-    CloseTransfer,
-    CreateTransfer,
-    GrantConsent,
-    MarkReceived,
-    MarkTransferred,
     OrganisationPolicy,
     RiskAssessment,
     Role,
     TransactionCommitted,
-    TransferCommand,
     TransferState,
-    pseudonymise,
 )
 
 HOME = "ES-SERMAS"  # Madrid: the patient's home organisation
 TREATING = "SE-KI"  # Stockholm: where the patient is treated
 PATIENT_ID = "ES-1000001"
+DEMO_PASSWORD = "demo-password"
 STEP_TIMEOUT_S = 60.0
 
 DEMO_POLICIES = (
@@ -71,144 +65,124 @@ def _doctor(user: str, org: str) -> Actor:
 
 
 class Scenario:
+    """The demo users, signed in at Keycloak, acting through the Applications Server."""
+
     def __init__(
         self,
-        publisher: CommandPublisher,
-        watcher: BlockWatcher,
         console: Console,
-        pseudonym_key: bytes,
+        doctor_ki: ApplicationsClient,
+        doctor_sermas: ApplicationsClient,
+        patient_es: ApplicationsClient,
     ) -> None:
-        self._publisher = publisher
-        self._watcher = watcher
         self._console = console
-        self._pseudonym = pseudonymise(pseudonym_key, HOME, PATIENT_ID)
-        self.doctor_ki = _doctor("doctor.ki", TREATING)
-        self.doctor_sermas = _doctor("doctor.sermas", HOME)
-        self.patient_es = Actor(user_id=self._pseudonym, org=HOME, role=Role.PATIENT)
-
-    async def seed(self) -> None:
-        await seed_demo_organisations(self._publisher, self._watcher)
+        self.doctor_ki = doctor_ki
+        self.doctor_sermas = doctor_sermas
+        self.patient_es = patient_es
 
     async def run_transfer(self, *, emergency: bool) -> str:
-        transfer_id = f"demo-{uuid.uuid4().hex[:12]}"
-        ids = {"correlation_id": transfer_id, "transfer_id": transfer_id}
         reason = "urgent care abroad" if emergency else "continuity of care"
-        await self._step(
-            CreateTransfer(
-                **ids,
-                actor=self.doctor_ki,
-                source_org=HOME,
-                patient_pseudonym=self._pseudonym,
-                emergency=emergency,
-                reason=reason,
-            ),
-            TransferState.RISK_ACCEPTED,
-            "doctor.ki asks ES-SERMAS for the records",
+        transfer_id = await self.doctor_ki.create(
+            patient_id=PATIENT_ID, source_org=HOME, emergency=emergency, reason=reason
         )
-        if not emergency:
-            await self._step(
-                GrantConsent(**ids, actor=self.patient_es),
-                TransferState.DATA_AVAILABLE,
-                "the patient consents in the PA",
-            )
-        else:
+        await self._wait(
+            transfer_id,
+            TransferState.RISK_ACCEPTED,
+            "doctor.ki asks ES-SERMAS for the records; both risk scores pass",
+        )
+        if emergency:
             await self._wait(
                 transfer_id,
                 TransferState.DATA_AVAILABLE,
                 "consent waived (vital interests); records located",
             )
-        await self._step(
-            MarkTransferred(**ids, actor=self.doctor_sermas),
-            TransferState.DATA_TRANSFERRED,
-            "ES-SERMAS sends the records",
+        else:
+            await self.patient_es.act(transfer_id, "consent", {"decision": "grant"})
+            await self._wait(
+                transfer_id, TransferState.DATA_AVAILABLE, "patient.es consents; records located"
+            )
+        await self.doctor_sermas.act(transfer_id, "transferred")
+        await self._wait(
+            transfer_id, TransferState.DATA_TRANSFERRED, "doctor.sermas sends the records"
         )
-        await self._step(
-            MarkReceived(**ids, actor=self.doctor_ki),
-            TransferState.DATA_RECEIVED,
-            "SE-KI confirms receipt",
-        )
-        await self._step(
-            CloseTransfer(**ids, actor=self.doctor_ki),
-            TransferState.CLOSED,
-            "doctor.ki closes the request",
-        )
+        await self.doctor_ki.act(transfer_id, "received")
+        await self._wait(transfer_id, TransferState.DATA_RECEIVED, "doctor.ki confirms receipt")
+        await self.doctor_ki.act(transfer_id, "close")
+        await self._wait(transfer_id, TransferState.CLOSED, "doctor.ki closes the request")
         return transfer_id
-
-    async def _step(self, command: TransferCommand, until: TransferState, what: str) -> None:
-        await self._publisher.publish_and_wait(command)  # type: ignore[arg-type]
-        await self._wait(command.transfer_id, until, what)
 
     async def _wait(self, transfer_id: str, until: TransferState, what: str) -> None:
         with self._console.status(f"{what} …"):
-            await self._watcher.wait_until([transfer_id], reached(until), within=STEP_TIMEOUT_S)
+            await self.doctor_ki.wait_state(transfer_id, until, within=STEP_TIMEOUT_S)
         self._console.print(f"  [green]✓[/] {what} → {until.value}")
 
-    def history_table(self, transfer_id: str, title: str) -> Table:
+    async def history_table(self, transfer_id: str, title: str) -> Table:
         table = Table(title=title, title_justify="left", expand=True)
         table.add_column("block", justify="right", no_wrap=True)
         table.add_column("tx id", no_wrap=True)
         table.add_column("state", no_wrap=True)
         table.add_column("actor", no_wrap=True)
         table.add_column("reason / legal basis", ratio=1)
-        seen: set[str] = set()
-        for report in self._watcher.committed(transfer_id):
-            transfer = report.result.transfer
-            if transfer is None or report.tx_id in seen:
-                continue
-            seen.add(report.tx_id)
-            move = transfer.last_transition
-            who = {Role.PATIENT: "patient", Role.SYSTEM: "platform"}.get(
-                move.actor.role, move.actor.user_id
-            )
-            note = move.legal_basis or move.reason or ""
-            if move.to_state is TransferState.EMERGENCY_BYPASS:
+        # Read as the patient: the history a patient sees in the PA.
+        for entry in await self.patient_es.history(transfer_id):
+            actor = entry["actor"]
+            who = {"patient": "patient", "system": "platform"}.get(actor["role"], actor["user_id"])
+            note = entry.get("legal_basis") or entry.get("reason") or ""
+            if entry["to_state"] == TransferState.EMERGENCY_BYPASS.value:
                 note += "; flagged for review"
             table.add_row(
-                str(report.block_number),
-                report.tx_id[:10],
-                move.to_state.value,
-                f"{who} ({move.actor.org})",
+                str(entry["block_number"]),
+                entry["tx_id"][:10],
+                entry["to_state"],
+                f"{who} ({actor['org']})",
                 note,
             )
         return table
 
 
-async def run_demo(bootstrap: str, console: Console) -> None:
-    producer = durable_producer(bootstrap)
+class DemoSettings(ServiceSettings):
+    keycloak_url: str = "http://127.0.0.1:8180"
+    api_port: int = 8080
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+async def run_demo(settings: DemoSettings, console: Console) -> None:
+    producer = durable_producer(settings.kafka_bootstrap)
     await producer.start()
     try:
-        async with BlockWatcher(bootstrap) as watcher:
-            scenario = Scenario(
-                CommandPublisher(producer),
-                watcher,
-                console,
-                ProcessorSettings().pseudonym_key.encode(),
-            )
+        async with BlockWatcher(settings.kafka_bootstrap) as watcher:
             console.print("[bold]Seeding risk policies and assessments of ES-SERMAS and SE-KI")
-            await scenario.seed()
-            runs: list[tuple[str, Callable[[], Awaitable[str]]]] = [
-                (
-                    "Normal transfer (patient consents)",
-                    lambda: scenario.run_transfer(emergency=False),
-                ),
-                (
-                    "Emergency transfer (consent waived, flagged for review)",
-                    lambda: scenario.run_transfer(emergency=True),
-                ),
-            ]
-            finished = []
-            for title, run in runs:
-                console.print(f"\n[bold]{title}")
-                finished.append((title, await run()))
-            for title, transfer_id in finished:
-                console.print()
-                console.print(scenario.history_table(transfer_id, f"{title}: {transfer_id}"))
+            await seed_demo_organisations(CommandPublisher(producer), watcher)
     finally:
         await producer.stop()
+    console.print("[bold]Signing in doctor.ki, doctor.sermas and patient.es at Keycloak")
+    tokens = [
+        await password_token(settings.keycloak_url, user, DEMO_PASSWORD)
+        for user in ("doctor.ki", "doctor.sermas", "patient.es")
+    ]
+    async with (
+        ApplicationsClient(settings.api_url, tokens[0]) as doctor_ki,
+        ApplicationsClient(settings.api_url, tokens[1]) as doctor_sermas,
+        ApplicationsClient(settings.api_url, tokens[2]) as patient_es,
+    ):
+        scenario = Scenario(console, doctor_ki, doctor_sermas, patient_es)
+        runs = [
+            ("Normal transfer (patient consents)", False),
+            ("Emergency transfer (consent waived, flagged for review)", True),
+        ]
+        finished = []
+        for title, emergency in runs:
+            console.print(f"\n[bold]{title}")
+            finished.append((title, await scenario.run_transfer(emergency=emergency)))
+        for title, transfer_id in finished:
+            console.print()
+            console.print(await scenario.history_table(transfer_id, f"{title}: {transfer_id}"))
 
 
 def demo_command() -> None:
-    """Run the reference scenario end to end and print each transfer's ledger history."""
+    """Run the reference scenario through the REST API; print each transfer's ledger history."""
     # Piped output (CI logs) gets room for the history tables instead of 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=130)
-    asyncio.run(run_demo(ProcessorSettings().kafka_bootstrap, console))
+    asyncio.run(run_demo(DemoSettings(), console))

@@ -1,11 +1,11 @@
-"""`curex demo` runs the reference scenario end to end and prints the ledger history."""
+"""`curex demo` runs the reference scenario through the REST API and prints the history."""
 
 import io
 
 import pytest
 from rich.console import Console
 
-from curex.demo import run_demo
+from curex.demo import DemoSettings, run_demo
 from infra.settings import InfraSettings
 
 pytestmark = pytest.mark.integration
@@ -15,7 +15,7 @@ async def test_demo_closes_a_normal_and_an_emergency_transfer_and_prints_their_h
     stack: InfraSettings,
 ) -> None:
     out = io.StringIO()
-    await run_demo(stack.kafka_bootstrap, Console(file=out, width=200))
+    await run_demo(DemoSettings(), Console(file=out, width=200))
     printed = out.getvalue()
     assert printed.count("→ CLOSED") == 2
     for state in (
