@@ -5,11 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from curex.demo import seed_demo_organisations
+from curex.rest_client import ApplicationsClient, password_token
 from infra.settings import InfraSettings
 from ledger_gateway.settings import GatewaySettings
 from processors.records import LocalRecordsStore
 from processors.settings import ProcessorSettings
 from producers.block_watch import BlockWatcher, reached
+from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import RevokeConsent, TransferState
 from tests.conftest import SessionWorld
@@ -43,3 +46,35 @@ async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     assert files_containing(stack.logs_dir, needle) == []
     # The check can find what is there: the records system does hold the id.
     assert files_containing(settings.records_dir, needle) != []
+
+
+async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_pseudonym_form(
+    stack: InfraSettings,
+) -> None:
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    token = await password_token(stack.keycloak_url, "doctor.ki", "demo-password")
+    async with ApplicationsClient(f"http://127.0.0.1:{stack.api_port}", token) as doctor:
+        await seed_then_wait(stack)
+        transfer_id = await doctor.create(patient_id=canary, source_org="ES-SERMAS", emergency=True)
+        # No records system holds the canary: the transfer ends as DATA_UNAVAILABLE.
+        transfer = await doctor.wait_state(transfer_id, TransferState.DATA_UNAVAILABLE)
+    assert canary not in str(transfer)
+
+    needle = canary.encode()
+    for place in (
+        GatewaySettings().ledger_dir,
+        stack.kafka_data_dir,
+        stack.logs_dir,
+        stack.docdb_data_dir,
+    ):
+        assert files_containing(place, needle) == [], place
+
+
+async def seed_then_wait(stack: InfraSettings) -> None:
+    producer = durable_producer(stack.kafka_bootstrap)
+    await producer.start()
+    try:
+        async with BlockWatcher(stack.kafka_bootstrap) as watcher:
+            await seed_demo_organisations(CommandPublisher(producer), watcher)
+    finally:
+        await producer.stop()
