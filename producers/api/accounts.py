@@ -1,7 +1,7 @@
 """Password changes in Keycloak: the old password is checked first (python-keycloak)."""
 
 from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
-from keycloak.exceptions import KeycloakAuthenticationError, KeycloakError
+from keycloak.exceptions import KeycloakAuthenticationError, KeycloakError, KeycloakPostError
 
 from producers.api.settings import ApiSettings
 
@@ -35,6 +35,11 @@ class Accounts:
             await self._login.a_token(username, current)
         except KeycloakAuthenticationError as error:
             raise WrongCurrentPassword("the current password is wrong") from error
+        except KeycloakPostError as error:
+            # Keycloak 26 answers a wrong password with 400 invalid_grant.
+            if error.response_code == 400 and b"invalid_grant" in (error.response_body or b""):
+                raise WrongCurrentPassword("the current password is wrong") from error
+            raise
         try:
             await self._admin.a_set_user_password(user_id, new, temporary=False)
         except KeycloakError as error:
