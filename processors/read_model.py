@@ -16,7 +16,12 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from schemas import CommandRejected, LedgerReport, TransactionCommitted
-from schemas.views import TRANSFERS_COLLECTION, HistoryEntry, Rejection
+from schemas.views import (
+    ORGANISATIONS_COLLECTION,
+    TRANSFERS_COLLECTION,
+    HistoryEntry,
+    Rejection,
+)
 
 Document = dict[str, Any]
 
@@ -100,6 +105,7 @@ class ReadModelProjector:
         self, client: AsyncMongoClient[Document], database: str, cache_size: int = 10_000
     ) -> None:
         self._transfers: AsyncCollection[Document] = client[database][TRANSFERS_COLLECTION]
+        self._organisations: AsyncCollection[Document] = client[database][ORGANISATIONS_COLLECTION]
         self._written: OrderedDict[str, Document] = OrderedDict()
         self._cache_size = cache_size
 
@@ -107,6 +113,9 @@ class ReadModelProjector:
         """Apply a batch; returns how many transfer documents were written."""
         by_transfer: dict[str, list[LedgerReport]] = {}
         for report in reports:
+            if isinstance(report, TransactionCommitted) and report.result.transfer is None:
+                await self._project_organisation(report)
+                continue
             by_transfer.setdefault(report.correlation_id, []).append(report)
         written = 0
         for transfer_id, transfer_reports in by_transfer.items():
@@ -129,6 +138,20 @@ class ReadModelProjector:
             self._remember(transfer_id, after)
             written += 1
         return written
+
+    async def _project_organisation(self, report: TransactionCommitted) -> None:
+        """Registered organisations: their policy and the assessment recorded last."""
+        result = report.result
+        if result.policy is not None:
+            org, field = result.policy.org_id, {"policy": result.policy.model_dump(mode="json")}
+        elif result.assessment is not None:
+            org = result.assessment.org_id
+            field = {"last_recorded_assessment": result.assessment.model_dump(mode="json")}
+        else:
+            return
+        await self._organisations.update_one(
+            {"_id": org}, {"$set": {**field, "org_id": org}}, upsert=True
+        )
 
     async def _known(self, transfer_id: str, first: LedgerReport) -> Document | None:
         if transfer_id in self._written:
