@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
@@ -12,6 +13,7 @@ from producers.api import routes_me, routes_transfers
 from producers.api.accounts import Accounts
 from producers.api.context import Services
 from producers.api.errors import install_error_handlers
+from producers.api.ledger_client import BlockchainApi
 from producers.api.settings import ApiSettings
 from producers.auth.tokens import TokenValidator
 from producers.kafka import durable_producer
@@ -26,6 +28,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.docdb_url, tz_aware=True
         )
+        ledger_http = httpx.AsyncClient(timeout=settings.ledger_timeout_s)
         await producer.start()
         try:
             app.state.services = Services(
@@ -34,11 +37,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 publisher=CommandPublisher(producer),
                 database=ApplicationsDatabase(mongo, settings.docdb_database),
                 accounts=Accounts(settings),
+                ledger=BlockchainApi.from_settings(ledger_http, settings),
             )
             yield
         finally:
             await producer.stop()
             await mongo.close()
+            await ledger_http.aclose()
 
     app = FastAPI(
         title="CUREX Applications Server",

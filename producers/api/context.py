@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from producers.api.accounts import Accounts
+from producers.api.ledger_client import BlockchainApi
 from producers.api.settings import ApiSettings
 from producers.auth.principal import Principal, principal_from
 from producers.auth.tokens import TokenError, TokenValidator
@@ -21,6 +22,7 @@ class Services:
     publisher: CommandPublisher
     database: ApplicationsDatabase
     accounts: Accounts
+    ledger: BlockchainApi
 
 
 def services(request: Request) -> Services:

@@ -3,10 +3,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, HTTPException, status
 
 from producers.api.context import PrincipalDep, ServicesDep
 from producers.api.errors import BadRequest, TransferNotFound
+from producers.api.ledger_client import LedgerRecord, LedgerRecordMissing, LedgerUnavailable
 from producers.api.models import Accepted, ConsentRequest, CreateTransferRequest, Problem
 from producers.auth.principal import Principal
 from producers.authorization import AccessDenied, authorise, may_see
@@ -99,6 +100,23 @@ async def get_history(
 ) -> list[HistoryEntry]:
     """Every transition with the ledger transaction id and block number that recorded it."""
     return list((await _visible(ctx, principal, transfer_id)).history)
+
+
+@router.get("/{transfer_id}/ledger", responses={**ERRORS, 503: {"model": Problem}})
+async def get_ledger_record(
+    transfer_id: str, principal: PrincipalDep, ctx: ServicesDep
+) -> LedgerRecord:
+    """The transfer and its history as read from the Blockchain API of the caller's
+    organisation, to compare with the read model's answers; 503 when that API is down."""
+    await _visible(ctx, principal, transfer_id)
+    try:
+        return await ctx.ledger.record(principal.org, transfer_id)
+    except LedgerRecordMissing as error:
+        raise TransferNotFound(str(error)) from error
+    except LedgerUnavailable as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "5"}
+        ) from error
 
 
 async def _act(

@@ -2,7 +2,8 @@
 
 Keys are cached and fetched again when a token names an unknown ``kid``. Only RS256 and
 ES256 are accepted, so ``alg: none`` and HMAC tokens signed with a public key fail.
-Signature, ``exp``, ``nbf``, ``iss`` and the audience (``aud`` or ``azp``) are checked.
+Signature, ``exp``, ``nbf``, ``iss`` and the audience (``aud``) are checked; ``azp`` only
+names the client that asked for the token, so it does not stand in for the audience.
 
 TokenError
  └── (every refusal; the API answers 401 with the reason)
@@ -79,5 +80,5 @@ class TokenValidator:
     def _check_audience(self, claims: dict[str, Any]) -> None:
         audience = claims.get("aud", [])
         audiences = {audience} if isinstance(audience, str) else set(audience or [])
-        if self._issuer.audience not in audiences and claims.get("azp") != self._issuer.audience:
+        if self._issuer.audience not in audiences:
             raise TokenError(f"token is not meant for {self._issuer.audience}")
