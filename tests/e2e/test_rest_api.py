@@ -219,3 +219,23 @@ async def test_a_command_the_contract_refuses_after_a_race_shows_as_last_rejecti
     )
     assert transfer["last_rejection"]["code"] == "ILLEGAL_TRANSITION"
     assert transfer["last_rejection"]["current_state"] == "CANCELLED"
+
+
+async def test_every_action_route_answers_409_on_a_finished_transfer(users: Users) -> None:
+    tid = await users.doctor_ki.create(emergency=False)
+    await users.doctor_ki.wait_state(tid, S.RISK_ACCEPTED)
+    await accepted(users.doctor_ki, f"/v1/transfers/{tid}/cancel")
+    await users.doctor_ki.wait_state(tid, S.CANCELLED)
+    # Each caller is a party with the role the action needs: only the state is wrong.
+    for api, suffix, body in (
+        (users.patient_es, "/consent", {"decision": "grant"}),
+        (users.patient_es, "/consent", {"decision": "refuse"}),
+        (users.patient_es, "/revoke", None),
+        (users.doctor_sermas, "/transferred", None),
+        (users.doctor_ki, "/received", None),
+        (users.doctor_ki, "/close", None),
+        (users.doctor_ki, "/cancel", None),
+    ):
+        response = await api.post(f"/v1/transfers/{tid}{suffix}", body)
+        assert response.status_code == 409, (suffix, response.text)
+        assert response.json()["current_state"] == "CANCELLED"
