@@ -8,6 +8,7 @@ demo then prints every transition with the ledger's transaction id and block.
 
 import asyncio
 import sys
+import uuid
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +26,7 @@ from schemas import (
     Role,
     TransactionCommitted,
     TransferState,
+    utc_now,
 )
 
 HOME = "ES-SERMAS"  # Madrid: the patient's home organisation
@@ -49,13 +51,21 @@ DEMO_SCORES = (
 
 async def seed_demo_organisations(publisher: CommandPublisher, watcher: BlockWatcher) -> None:
     """Register both organisations' policies and risk scores; return once committed."""
+    already = {org: len(watcher.committed(org)) for org in (HOME, TREATING)}
     for policy in DEMO_POLICIES:
         await publisher.publish_policy(policy, system_actor(policy.org_id))
     for assessment in DEMO_SCORES:
-        await publisher.publish_risk_assessment(assessment)
+        # A new assessment each time: a repeated event id would be (rightly) a no-op.
+        fresh = assessment.model_copy(update={"event_id": uuid.uuid4(), "assessed_at": utc_now()})
+        await publisher.publish_risk_assessment(fresh)
     await watcher.wait_until(
         [HOME, TREATING],
-        lambda reports: sum(isinstance(r, TransactionCommitted) for r in reports) >= 2,
+        lambda reports: (
+            sum(isinstance(r, TransactionCommitted) for r in reports)
+            >= already[reports[0].correlation_id] + 2
+            if reports
+            else False
+        ),
         within=STEP_TIMEOUT_S,
     )
 

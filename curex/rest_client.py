@@ -62,6 +62,12 @@ async def client_credentials_token(
     return token
 
 
+def reached(transfer: Transfer, state: TransferState) -> bool:
+    return transfer["state"] == state.value or any(
+        entry["to_state"] == state.value for entry in transfer.get("history", [])
+    )
+
+
 class ApplicationsClient:
     """One signed-in user's view of the Applications Server."""
 
@@ -114,7 +120,8 @@ class ApplicationsClient:
     async def wait_state(
         self, transfer_id: str, state: TransferState, within: float = 60
     ) -> Transfer:
-        return await self.wait_until(transfer_id, lambda t: t["state"] == state.value, within)
+        """Wait until the transfer has been in ``state`` (it may have moved on since)."""
+        return await self.wait_until(transfer_id, lambda t: reached(t, state), within)
 
     async def wait_until(
         self, transfer_id: str, done: Callable[[Transfer], bool], within: float = 60

@@ -17,7 +17,7 @@ from infra.settings import InfraSettings
 
 FERRETDB_VERSION = "1.24.2"
 FERRETDB_SOURCES = Path(__file__).with_name("ferretdb")
-_SOURCE_FILES = ("go.mod", "go.sum", "main.go")
+_SOURCE_FILES = ("go.mod", "go.sum", "main.go", "idindex.go")
 BINARY_NAME = "curex-ferretdb"
 _DIGEST_FILE = ".source-digest"
 # The SQLite handler is all we run; leaving PostgreSQL's out shortens the first build.

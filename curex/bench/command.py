@@ -1,12 +1,16 @@
 """``curex bench``: measured figures of the running stack."""
 
 import asyncio
+import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from curex.bench import api_report
+from curex.bench.api import ApiBench, ApiBenchOptions
 from curex.bench.errors import BenchError
 from curex.bench.report import RSS_SERVICES, render
 from curex.bench.run import BenchOptions, run_bench
@@ -21,9 +25,20 @@ bench_app = typer.Typer(
 
 
 DEFAULT_RATES = (50.0, 200.0)
+API_SERVICES = (
+    "kafka",
+    "docdb",
+    "keycloak",
+    "ledger-gateway",
+    "processors",
+    "read-model",
+    "applications-server",
+)
 
 
-def _healthy_pids(settings: InfraSettings) -> dict[str, int]:
+def _healthy_pids(
+    settings: InfraSettings, services: Sequence[str] = RSS_SERVICES
+) -> dict[str, int]:
     """The pid of each service the bench needs; BenchError if any is not healthy."""
     try:
         statuses = {status.name: status for status in stack_status(settings)}
@@ -31,7 +46,7 @@ def _healthy_pids(settings: InfraSettings) -> dict[str, int]:
         raise BenchError(f"cannot read the stack's status ({exc}); run `curex up` first") from exc
     pids: dict[str, int] = {}
     unhealthy: list[str] = []
-    for name in RSS_SERVICES:
+    for name in services:
         status = statuses.get(name)
         if status is None or status.health != "healthy" or status.pid is None:
             unhealthy.append(f"{name} ({status.health if status else 'unknown'})")
@@ -94,3 +109,44 @@ def pipeline(
             console,
             f"{result.incomplete} transfer(s) did not reach DATA_AVAILABLE within {deadline:g}s",
         )
+
+
+@bench_app.command("api")
+def api(
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight.")] = 16,
+    requests: Annotated[
+        int, typer.Option(min=1, help="Measured requests of each endpoint.")
+    ] = 1000,
+    max_duration: Annotated[
+        float, typer.Option(min=0.1, help="Seconds after which a phase sends no new request.")
+    ] = 60.0,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Unmeasured requests before each endpoint's phase.")
+    ] = 50,
+    emergency: Annotated[
+        bool, typer.Option(help="Create emergency transfers (else normal ones).")
+    ] = True,
+    publish_count: Annotated[
+        int, typer.Option(min=1, help="Messages of each raw Kafka publish phase.")
+    ] = 5000,
+    deadline: Annotated[
+        float, typer.Option(min=1.0, help="Seconds to wait for seeding and for settling.")
+    ] = 120.0,
+) -> None:
+    """REST API requests/s and p50/p99 latency, beside the raw Kafka publish rate."""
+    # Piped output (CI logs) gets room for the tables instead of 80 columns.
+    console = Console(log_path=False, width=None if sys.stdout.isatty() else 130)
+    settings = InfraSettings()
+    options = ApiBenchOptions(
+        concurrency, requests, max_duration, warmup, emergency, deadline, publish_count
+    )
+    try:
+        _healthy_pids(settings, API_SERVICES)
+        result = asyncio.run(
+            ApiBench(settings, options, lambda line: console.log(f"[dim]{line}")).run()
+        )
+    except BenchError as exc:
+        raise _fail(console, str(exc)) from exc
+    api_report.render(console, result)
+    if result.failed:
+        raise _fail(console, f"{result.failed} request(s) failed; the figures are not valid")

@@ -81,6 +81,8 @@ func run(listen, dir, level string) error {
 	// Printed regardless of the log level, so the service log shows each start.
 	fmt.Printf("curex-ferretdb listening on %s, data in %s\n", listen, abs)
 
+	go keepIDIndexes(ctx, abs, logger)
+
 	if err = db.Run(ctx); err != nil {
 		return err
 	}

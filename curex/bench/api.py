@@ -1,0 +1,328 @@
+"""`curex bench api`: the REST API at a fixed concurrency, beside the raw broker.
+
+doctor.ki creates transfers (POST /v1/transfers), then reads them one by one and lists
+them, each phase a fixed number of requests (bounded in time too) through one
+``httpx.AsyncClient``; every request is timed from send to response read. In the same
+run, the durable producer the API uses publishes messages of a CreateTransfer's exact
+size to a topic of the run: first with as many acknowledgements awaited at once as the
+API had requests in flight, then flat out.
+"""
+
+import asyncio
+import secrets
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from curex.bench.baseline import baseline_topics
+from curex.bench.errors import BenchError
+from curex.bench.latency import percentiles
+from curex.bench.load import Attempt, LoadResult, drive
+from curex.bench.projection import wait_projected
+from curex.bench.run import collector_paused
+from curex.demo import DEMO_PASSWORD, HOME, TREATING, seed_demo_organisations
+from curex.rest_client import ApiError, password_token
+from infra.settings import InfraSettings
+from processors.records import LocalRecordsStore
+from processors.settings import ProcessorSettings
+from producers.block_watch import BlockWatcher, WaitTimedOut
+from producers.kafka import durable_producer
+from producers.publisher import CommandPublisher
+from schemas import (
+    FINAL_STATES,
+    Actor,
+    CommandRejected,
+    CreateTransfer,
+    LedgerReport,
+    Role,
+    TransactionCommitted,
+    TransferState,
+    pseudonymise,
+)
+
+USER = "doctor.ki"  # a professional of TREATING, asking HOME for records
+REASON = "curex bench api: continuity of care"
+REQUEST_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiBenchOptions:
+    concurrency: int
+    requests: int  # measured requests of each phase
+    max_duration_s: float  # no new request of a phase after this long
+    warmup: int  # unmeasured requests before each phase
+    emergency: bool
+    deadline_s: float  # for seeding, and for the created transfers to settle
+    publish_count: int  # messages of each raw publish phase
+
+
+@dataclass(frozen=True, slots=True)
+class ApiBenchResult:
+    options: ApiBenchOptions
+    run_id: str
+    message_bytes: int
+    listed: int  # transfers in the last list answer
+    create: LoadResult
+    read: LoadResult
+    listing: LoadResult
+    publish: LoadResult  # `concurrency` acknowledgements awaited at once
+    publish_flat_out: LoadResult
+
+    @property
+    def phases(self) -> tuple[LoadResult, ...]:
+        return (self.create, self.read, self.listing, self.publish, self.publish_flat_out)
+
+    @property
+    def failed(self) -> int:
+        return sum(phase.failed for phase in self.phases)
+
+
+class RestCalls:
+    """doctor.ki's requests, each answering None or what went wrong."""
+
+    def __init__(self, http: httpx.AsyncClient, body: dict[str, Any]) -> None:
+        self._http = http
+        self._body = body
+        self.created: list[str] = []
+        self.listed = 0
+
+    def sign_in(self, token: str) -> None:
+        self._http.headers["Authorization"] = f"Bearer {token}"
+
+    async def _call(self, method: str, path: str, expected: int) -> httpx.Response | str:
+        try:
+            response = await self._http.request(
+                method, path, json=self._body if method == "POST" else None
+            )
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        return response if response.status_code == expected else f"HTTP {response.status_code}"
+
+    async def create_transfer(self, _: int) -> str | None:
+        answer = await self._call("POST", "/v1/transfers", 202)
+        if isinstance(answer, str):
+            return answer
+        self.created.append(answer.json()["transfer_id"])
+        return None
+
+    async def get_transfer(self, index: int) -> str | None:
+        transfer_id = self.created[index % len(self.created)]
+        answer = await self._call("GET", f"/v1/transfers/{transfer_id}", 200)
+        return answer if isinstance(answer, str) else None
+
+    async def list_transfers(self, _: int) -> str | None:
+        answer = await self._call("GET", "/v1/transfers", 200)
+        if isinstance(answer, str):
+            return answer
+        self.listed = len(answer.json())
+        return None
+
+
+def _settled(emergency: bool) -> Callable[[list[LedgerReport]], bool]:
+    """Where a created transfer rests until someone acts: nothing more is underway."""
+    resting = FINAL_STATES | {
+        TransferState.DATA_AVAILABLE if emergency else TransferState.RISK_ACCEPTED
+    }
+
+    def done(reports: list[LedgerReport]) -> bool:
+        return any(isinstance(r, CommandRejected) for r in reports) or any(
+            isinstance(r, TransactionCommitted)
+            and r.result.transfer is not None
+            and r.result.transfer.state in resting
+            for r in reports
+        )
+
+    return done
+
+
+async def _wait_settled(
+    watcher: BlockWatcher, ids: Sequence[str], emergency: bool, within: float
+) -> None:
+    try:
+        await watcher.wait_until(list(ids), _settled(emergency), within)
+    except WaitTimedOut as exc:
+        raise BenchError(f"the created transfers did not settle within {within:g}s: {exc}") from exc
+    refused = [r for t in ids for r in watcher.rejections(t)]
+    if refused:
+        raise BenchError(f"the ledger refused {len(refused)} create(s): {refused[0].reason}")
+
+
+def _raw_message(key: bytes, patient_id: str, emergency: bool) -> bytes:
+    """A CreateTransfer as the API publishes it for the bench's request body."""
+    event_id = uuid.uuid4()
+    transfer_id = f"tr-{event_id.hex}"
+    command = CreateTransfer(
+        event_id=event_id,
+        correlation_id=transfer_id,
+        transfer_id=transfer_id,
+        actor=Actor(user_id=USER, org=TREATING, role=Role.HEALTH_PROFESSIONAL),
+        source_org=HOME,
+        patient_pseudonym=pseudonymise(key, HOME, patient_id),
+        emergency=emergency,
+        reason=REASON,
+    )
+    return command.model_dump_json().encode()
+
+
+def _record_key(index: int) -> bytes:
+    return f"tr-{index:032x}".encode()  # as long as a transfer id
+
+
+async def publish_awaiting_acks(
+    producer: AIOKafkaProducer, topic: str, payload: bytes, options: ApiBenchOptions
+) -> LoadResult:
+    async def publish(index: int) -> str | None:
+        try:
+            await (await producer.send(topic, payload, key=_record_key(index)))
+        except KafkaError as exc:
+            return type(exc).__name__
+        return None
+
+    return await drive(publish, options.publish_count, options.concurrency, options.max_duration_s)
+
+
+async def publish_flat_out(
+    producer: AIOKafkaProducer, topic: str, payload: bytes, count: int, within: float
+) -> LoadResult:
+    """Queue every message at once; each is timed from its send to its acknowledgement."""
+    latencies: list[float] = []
+    failures: Counter[str] = Counter()
+
+    def timer(sent_at: float) -> Callable[[asyncio.Future[Any]], None]:
+        def acknowledged(ack: asyncio.Future[Any]) -> None:
+            if ack.cancelled():
+                failures["cancelled"] += 1
+            elif ack.exception() is not None:
+                failures[type(ack.exception()).__name__] += 1
+            else:
+                latencies.append(time.perf_counter() - sent_at)
+
+        return acknowledged
+
+    started = time.perf_counter()
+    acks = []
+    for index in range(count):
+        sent_at = time.perf_counter()
+        ack = await producer.send(topic, payload, key=_record_key(index))
+        ack.add_done_callback(timer(sent_at))
+        acks.append(ack)
+    try:
+        await asyncio.wait_for(asyncio.gather(*acks, return_exceptions=True), timeout=within)
+    except TimeoutError as exc:
+        raise BenchError(f"Kafka did not acknowledge {count} messages within {within:g}s") from exc
+    return LoadResult(count, time.perf_counter() - started, percentiles(latencies), dict(failures))
+
+
+class ApiBench:
+    def __init__(
+        self,
+        settings: InfraSettings,
+        options: ApiBenchOptions,
+        say: Callable[[str], None],
+    ) -> None:
+        self._settings = settings
+        self._options = options
+        self._say = say
+        self.run_id = secrets.token_hex(4).upper()
+        self.patient_id = f"BENCH-{self.run_id}"
+
+    async def _sign_in(self, calls: RestCalls) -> None:
+        try:
+            calls.sign_in(await password_token(self._settings.keycloak_url, USER, DEMO_PASSWORD))
+        except (ApiError, httpx.HTTPError) as exc:
+            raise BenchError(f"{USER} could not sign in: {exc}") from exc
+
+    async def _phase(self, name: str, calls: RestCalls, attempt: Attempt) -> LoadResult:
+        """Warm up unmeasured, then measure; each phase signs in afresh (tokens live 300 s)."""
+        options = self._options
+        await self._sign_in(calls)
+        if options.warmup:
+            self._say(f"{name}: {options.warmup} warm-up requests")
+            await drive(attempt, options.warmup, options.concurrency, options.max_duration_s)
+        self._say(f"{name}: {options.requests} requests, {options.concurrency} in flight")
+        with collector_paused():
+            return await drive(
+                attempt, options.requests, options.concurrency, options.max_duration_s
+            )
+
+    async def _rest_phases(
+        self, http: httpx.AsyncClient, watcher: BlockWatcher
+    ) -> tuple[LoadResult, LoadResult, LoadResult, int]:
+        options = self._options
+        calls = RestCalls(
+            http,
+            {
+                "patient_id": self.patient_id,
+                "source_org": HOME,
+                "emergency": options.emergency,
+                "reason": REASON,
+            },
+        )
+        create = await self._phase("create", calls, calls.create_transfer)
+        if not calls.created:
+            raise BenchError(f"no create was accepted: {create.failures}")
+        self._say(f"waiting for {len(calls.created)} transfers to settle on the ledger")
+        await _wait_settled(watcher, calls.created, options.emergency, options.deadline_s)
+        caught_up = await wait_projected(self._settings.kafka_bootstrap, options.deadline_s)
+        self._say(f"the read model caught up {caught_up:.1f}s after the ledger")
+        read = await self._phase("read by id", calls, calls.get_transfer)
+        listing = await self._phase("list", calls, calls.list_transfers)
+        return create, read, listing, calls.listed
+
+    async def run(self) -> ApiBenchResult:
+        options = self._options
+        bootstrap = self._settings.kafka_bootstrap
+        processors = ProcessorSettings()
+        key = processors.pseudonym_key.encode()
+        # The patient has records at HOME, so the transfers move on as real ones do.
+        LocalRecordsStore(processors.records_dir, key).add_patient(HOME, self.patient_id)
+        payload = _raw_message(key, self.patient_id, options.emergency)
+        limits = httpx.Limits(
+            max_connections=options.concurrency, max_keepalive_connections=options.concurrency
+        )
+        producer = durable_producer(bootstrap)
+        await producer.start()
+        try:
+            async with (
+                BlockWatcher(bootstrap) as watcher,
+                baseline_topics(bootstrap, self.run_id) as topics,
+                httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{self._settings.api_port}",
+                    limits=limits,
+                    timeout=REQUEST_TIMEOUT_S,
+                ) as http,
+            ):
+                self._say(f"seeding the demo organisations {HOME} and {TREATING}")
+                try:
+                    await seed_demo_organisations(CommandPublisher(producer), watcher)
+                except WaitTimedOut as exc:
+                    raise BenchError(f"seeding the demo organisations: {exc}") from exc
+                create, read, listing, listed = await self._rest_phases(http, watcher)
+                self._say(f"raw publish: {options.publish_count} messages of {len(payload)} B")
+                with collector_paused():
+                    publish = await publish_awaiting_acks(producer, topics.source, payload, options)
+                    flat_out = await publish_flat_out(
+                        producer, topics.source, payload, options.publish_count, options.deadline_s
+                    )
+        except KafkaError as exc:
+            raise BenchError(f"Kafka failed during the bench: {exc!r}") from exc
+        finally:
+            await producer.stop()
+        return ApiBenchResult(
+            options=options,
+            run_id=self.run_id,
+            message_bytes=len(payload),
+            listed=listed,
+            create=create,
+            read=read,
+            listing=listing,
+            publish=publish,
+            publish_flat_out=flat_out,
+        )
