@@ -24,6 +24,11 @@ class ApplicationsDatabase:
         self._transfers = db[TRANSFERS_COLLECTION]
         self._preferences = db[PREFERENCES_COLLECTION]
 
+    async def ensure_indexes(self) -> None:
+        """The indexes the list queries need on MongoDB (FerretDB 1.x accepts, ignores them)."""
+        for field in ("requesting_org", "source_org", "patient_pseudonym"):
+            await self._transfers.create_index([(field, 1), ("updated_at", -1)])
+
     async def transfer(self, transfer_id: str) -> TransferView | None:
         document = await self._transfers.find_one({"_id": transfer_id})
         return None if document is None else _view(document)

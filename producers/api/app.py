@@ -30,12 +30,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
         ledger_http = httpx.AsyncClient(timeout=settings.ledger_timeout_s)
         await producer.start()
+        database = ApplicationsDatabase(mongo, settings.docdb_database)
+        await database.ensure_indexes()
         try:
             app.state.services = Services(
                 settings=settings,
                 tokens=TokenValidator(settings.users_issuer),
                 publisher=CommandPublisher(producer),
-                database=ApplicationsDatabase(mongo, settings.docdb_database),
+                database=database,
                 accounts=Accounts(settings),
                 ledger=BlockchainApi.from_settings(ledger_http, settings),
             )
