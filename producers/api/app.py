@@ -1,5 +1,7 @@
 """The Applications Server: the REST API HPA and PA clients use (FastAPI)."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,7 +11,8 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 
-from producers.api import routes_me, routes_transfers
+from notifier.hub import NotificationHub, follow_blocks
+from producers.api import routes_me, routes_notifications, routes_transfers
 from producers.api.accounts import Accounts
 from producers.api.context import Services
 from producers.api.errors import install_error_handlers
@@ -32,6 +35,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         await producer.start()
         database = ApplicationsDatabase(mongo, settings.docdb_database)
         await database.ensure_indexes()
+        notifications = NotificationHub()
+        follower = asyncio.create_task(follow_blocks(notifications, settings.kafka_bootstrap))
         try:
             app.state.services = Services(
                 settings=settings,
@@ -40,9 +45,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 database=database,
                 accounts=Accounts(settings),
                 ledger=BlockchainApi.from_settings(ledger_http, settings),
+                notifications=notifications,
             )
             yield
         finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
             await producer.stop()
             await mongo.close()
             await ledger_http.aclose()
@@ -56,6 +65,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes_transfers.router)
     app.include_router(routes_me.router)
+    app.include_router(routes_notifications.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

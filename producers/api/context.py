@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from notifier.hub import NotificationHub
 from producers.api.accounts import Accounts
 from producers.api.ledger_client import BlockchainApi
 from producers.api.settings import ApiSettings
@@ -22,6 +23,7 @@ class Services:
     publisher: CommandPublisher
     database: ApplicationsDatabase
     accounts: Accounts
+    notifications: NotificationHub
     ledger: BlockchainApi
 
 
