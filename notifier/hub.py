@@ -19,7 +19,7 @@ from producers.auth.principal import Principal
 from producers.authorization import may_see
 from schemas import LEDGER_REPORT, TransactionCommitted
 from schemas.topics import LEDGER_BLOCKS
-from schemas.views import HistoryEntry
+from schemas.views import HistoryEntry, history_entry
 
 log = structlog.get_logger()
 Frame = dict[str, Any]
@@ -36,23 +36,6 @@ def update_frame(entry: HistoryEntry, transfer_id: str, language: Language) -> F
         "occurred_at": entry.at.isoformat(),
         "message": message_for(entry.to_state, language),
     }
-
-
-def entry_of(report: TransactionCommitted) -> HistoryEntry:
-    transfer = report.result.transfer
-    assert transfer is not None
-    move = transfer.last_transition
-    return HistoryEntry(
-        tx_id=report.tx_id,
-        block_number=report.block_number,
-        from_state=move.from_state,
-        to_state=move.to_state,
-        action=move.action,
-        actor=move.actor,
-        at=move.at,
-        reason=move.reason,
-        legal_basis=move.legal_basis,
-    )
 
 
 @dataclass(eq=False)
@@ -81,7 +64,7 @@ class NotificationHub:
         transfer = report.result.transfer
         if transfer is None:
             return
-        entry = entry_of(report)
+        entry = history_entry(report)
         for subscriber in list(self._subscribers):
             if not may_see(subscriber.principal.actor, transfer):
                 continue

@@ -19,8 +19,8 @@ from schemas import CommandRejected, LedgerReport, TransactionCommitted
 from schemas.views import (
     ORGANISATIONS_COLLECTION,
     TRANSFERS_COLLECTION,
-    HistoryEntry,
     Rejection,
+    history_entry,
 )
 
 Document = dict[str, Any]
@@ -51,23 +51,6 @@ def _current(report: TransactionCommitted) -> Document:
     }
 
 
-def _history_entry(report: TransactionCommitted) -> Document:
-    transfer = report.result.transfer
-    assert transfer is not None
-    move = transfer.last_transition
-    return HistoryEntry(
-        tx_id=report.tx_id,
-        block_number=report.block_number,
-        from_state=move.from_state,
-        to_state=move.to_state,
-        action=move.action,
-        actor=move.actor,
-        at=move.at,
-        reason=move.reason,
-        legal_basis=move.legal_basis,
-    ).model_dump(mode="json")
-
-
 def fold(document: Document | None, reports: Iterable[LedgerReport]) -> Document | None:
     """The transfer's read-model document after ``reports``; None while nothing is known."""
     for report in reports:
@@ -75,7 +58,7 @@ def fold(document: Document | None, reports: Iterable[LedgerReport]) -> Document
             history = [] if document is None else list(document.get("history", []))
             if any(entry["tx_id"] == report.tx_id for entry in history):
                 continue  # a redelivered block event
-            history.append(_history_entry(report))
+            history.append(history_entry(report).model_dump(mode="json"))
             history.sort(key=lambda entry: (entry["block_number"], entry["tx_id"]))
             if document is None or report.block_number > document["last_block"]:
                 document = {**(document or {}), **_current(report)}

@@ -4,6 +4,7 @@ from pydantic import AwareDatetime
 
 from schemas.actors import Actor
 from schemas.envelope import Message
+from schemas.ledger import TransactionCommitted
 from schemas.states import TransferState
 from schemas.transitions import Action
 
@@ -22,6 +23,25 @@ class HistoryEntry(Message):
     at: AwareDatetime
     reason: str | None = None
     legal_basis: str | None = None
+
+
+def history_entry(report: TransactionCommitted) -> HistoryEntry:
+    """The history entry a committed transfer transaction adds."""
+    transfer = report.result.transfer
+    if transfer is None:
+        raise ValueError("only a transfer's transactions make history entries")
+    move = transfer.last_transition
+    return HistoryEntry(
+        tx_id=report.tx_id,
+        block_number=report.block_number,
+        from_state=move.from_state,
+        to_state=move.to_state,
+        action=move.action,
+        actor=move.actor,
+        at=move.at,
+        reason=move.reason,
+        legal_basis=move.legal_basis,
+    )
 
 
 class Rejection(Message):
