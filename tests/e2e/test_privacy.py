@@ -1,5 +1,6 @@
 """A patient's real identifier never reaches Kafka, the ledger or a service log."""
 
+import os
 import uuid
 from pathlib import Path
 
@@ -21,7 +22,18 @@ pytestmark = pytest.mark.integration
 
 
 def files_containing(root: Path, needle: bytes) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+    """Files under ``root`` holding ``needle``; a file the service deletes mid-scan (Kafka
+    removing a dropped topic, say) no longer holds anything and is skipped."""
+    found = []
+    for directory, _, names in os.walk(root):  # os.walk skips directories that vanish
+        for name in names:
+            path = Path(directory) / name
+            try:
+                if needle in path.read_bytes():
+                    found.append(path)
+            except FileNotFoundError:
+                continue
+    return found
 
 
 async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
