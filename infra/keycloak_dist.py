@@ -1,14 +1,12 @@
 """Fetching the Keycloak server distribution from Maven Central and unpacking it into the cache."""
 
-import hashlib
 import shutil
 import stat
-import subprocess
 import zipfile
-from collections import deque
 from pathlib import Path
 
-from infra.errors import FetchFailed, ToolMissing
+from infra.errors import FetchFailed
+from infra.maven import find_mvn, pom_digest, run_maven
 from infra.progress import ProgressReporter
 from infra.settings import InfraSettings
 
@@ -18,20 +16,15 @@ _POM = KEYCLOAK_RESOURCES / "pom.xml"
 _ZIP_NAME = f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
 # Holds the digest of the pom the distribution came from, so editing the pom refetches.
 _COMPLETE_MARKER = ".curex-complete"
-_DOWNLOADED = "Downloaded from"
 
 
 def keycloak_home(settings: InfraSettings) -> Path:
     return settings.cache_dir / f"keycloak-{KEYCLOAK_VERSION}"
 
 
-def _pom_digest() -> str:
-    return hashlib.sha256(_POM.read_bytes()).hexdigest()
-
-
 def keycloak_dist_ready(settings: InfraSettings) -> bool:
     marker = keycloak_home(settings) / _COMPLETE_MARKER
-    return marker.is_file() and marker.read_text().strip() == _pom_digest()
+    return marker.is_file() and marker.read_text().strip() == pom_digest(_POM)
 
 
 def fetch_keycloak(settings: InfraSettings, progress: ProgressReporter) -> Path:
@@ -39,12 +32,7 @@ def fetch_keycloak(settings: InfraSettings, progress: ProgressReporter) -> Path:
     home = keycloak_home(settings)
     if keycloak_dist_ready(settings):
         return home
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise ToolMissing(
-            "Fetching Keycloak needs Maven (`mvn`) on PATH: install it "
-            "(e.g. `apt-get install maven`)."
-        )
+    mvn = find_mvn(f"Keycloak {KEYCLOAK_VERSION}")
     # Maven and the unzip work in a scratch directory; the finished home is moved into
     # place last, so a half-done fetch is never used.
     work = settings.cache_dir / f"keycloak-{KEYCLOAK_VERSION}.partial"
@@ -53,16 +41,17 @@ def fetch_keycloak(settings: InfraSettings, progress: ProgressReporter) -> Path:
     pom = work / "pom.xml"
     shutil.copyfile(_POM, pom)
     progress.stage(f"Fetching Keycloak {KEYCLOAK_VERSION} distribution (Maven, about 200 MB)")
-    _run_maven(
+    run_maven(
         [mvn, "-B", "-f", str(pom), "dependency:copy", f"-Dkeycloak.outputDirectory={work}"],
         progress,
+        f"Keycloak {KEYCLOAK_VERSION}",
     )
     archive = work / _ZIP_NAME
     if not archive.is_file():
         raise FetchFailed(f"Maven finished but left no {_ZIP_NAME} in {work}")
     progress.stage(f"Unpacking Keycloak {KEYCLOAK_VERSION}")
     unpacked = _unpack(archive, work / "unpacked")
-    (unpacked / _COMPLETE_MARKER).write_text(_pom_digest())
+    (unpacked / _COMPLETE_MARKER).write_text(pom_digest(_POM))
     shutil.rmtree(home, ignore_errors=True)
     unpacked.rename(home)
     shutil.rmtree(work, ignore_errors=True)
@@ -83,21 +72,3 @@ def _unpack(archive: Path, target: Path) -> Path:
     if len(tops) != 1:
         raise FetchFailed(f"{archive.name} should hold one top-level directory, found {tops}")
     return tops[0]
-
-
-def _run_maven(command: list[str], progress: ProgressReporter) -> None:
-    tail: deque[str] = deque(maxlen=30)
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as maven:
-        assert maven.stdout is not None  # guaranteed by stdout=PIPE
-        for line in maven.stdout:
-            tail.append(line.rstrip())
-            if _DOWNLOADED in line:
-                url = line.split(": ", 1)[-1].split(" ", 1)[0]
-                size = line.rsplit("(", 1)[-1].split(" at ", 1)[0] if "(" in line else ""
-                progress.tick(f"{url.rsplit('/', 1)[-1]} {size}".strip())
-        returncode = maven.wait()
-    if returncode != 0:
-        output = "\n".join(tail)
-        raise FetchFailed(f"`mvn dependency:copy` of Keycloak exited {returncode}:\n{output}")
