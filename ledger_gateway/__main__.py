@@ -10,10 +10,10 @@ import structlog
 import uvicorn
 
 from infra.logs import configure_logging
-from ledger_gateway.blockchain_api import LedgerReads, blockchain_router
+from ledger_gateway.blockchain_api import blockchain_router
 from ledger_gateway.checkpoint import PublishCheckpoint
-from ledger_gateway.embedded import EmbeddedLedger
 from ledger_gateway.http import create_app
+from ledger_gateway.ledgers import open_ledger
 from ledger_gateway.service import BlockPublisher, CommandIntake, command_consumer
 from ledger_gateway.settings import GatewaySettings
 from producers.auth.tokens import TokenValidator
@@ -23,12 +23,12 @@ from producers.kafka import durable_producer
 async def serve(settings: GatewaySettings) -> None:
     log = structlog.get_logger()
     settings.ledger_dir.mkdir(parents=True, exist_ok=True)
-    api_reader = EmbeddedLedger(settings.ledger_path)  # one connection per concurrent user
-    api = blockchain_router(
-        LedgerReads(api_reader), TokenValidator(settings.ledger_issuer), settings.gateway_org
-    )
     async with contextlib.AsyncExitStack() as stack:
-        stack.callback(api_reader.close)
+        api = blockchain_router(
+            await open_ledger(settings, stack),
+            TokenValidator(settings.ledger_issuer),
+            settings.gateway_org,
+        )
         loops: list[Coroutine[Any, Any, None]] = []
         ready: Callable[[], bool] = lambda: True  # noqa: E731 - a read-only instance is ready
         if settings.gateway_writer:
@@ -47,7 +47,7 @@ async def serve(settings: GatewaySettings) -> None:
             "ledger gateway started",
             org=settings.gateway_org,
             writer=settings.gateway_writer,
-            ledger=str(settings.ledger_path),
+            ledger=settings.ledger,
         )
         async with asyncio.TaskGroup() as tasks:
             for loop in (*loops, server.serve()):
@@ -58,10 +58,8 @@ async def _writer_loops(
     settings: GatewaySettings, stack: contextlib.AsyncExitStack
 ) -> tuple[list[Coroutine[Any, Any, None]], Callable[[], bool]]:
     """Command intake and block publishing: only the instance that writes the ledger."""
-    writer = EmbeddedLedger(settings.ledger_path)
-    stack.callback(writer.close)
-    reader = EmbeddedLedger(settings.ledger_path)  # its own connection for the block stream
-    stack.callback(reader.close)
+    writer = await open_ledger(settings, stack)
+    reader = await open_ledger(settings, stack)  # its own connection for the block stream
     producer = durable_producer(settings.kafka_bootstrap)
     consumer = command_consumer(
         settings.kafka_bootstrap, settings.gateway_group_id, settings.gateway_instance_id

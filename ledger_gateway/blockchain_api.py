@@ -4,33 +4,20 @@ Authorised by tokens of the ``curex-ledger`` realm; the organisation in the toke
 this instance's organisation.
 """
 
-import asyncio
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger_gateway.embedded import EmbeddedLedger
+from ledger_gateway.port import Ledger
 from producers.auth.tokens import TokenError, TokenValidator
 from schemas import Transfer
 
 _bearer = HTTPBearer(auto_error=False)
 
 
-class LedgerReads:
-    """Serialises the API's reads on its own SQLite connection, off the event loop."""
-
-    def __init__(self, ledger: EmbeddedLedger) -> None:
-        self._ledger = ledger
-        self._lock = asyncio.Lock()
-
-    async def run(self, read: Any, *args: Any) -> Any:
-        async with self._lock:
-            return await asyncio.to_thread(read, self._ledger, *args)
-
-
-def blockchain_router(reads: LedgerReads, tokens: TokenValidator, org: str) -> APIRouter:
+def blockchain_router(ledger: Ledger, tokens: TokenValidator, org: str) -> APIRouter:
     async def authorised(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
@@ -53,14 +40,14 @@ def blockchain_router(reads: LedgerReads, tokens: TokenValidator, org: str) -> A
 
     @router.get("/transfers/{transfer_id}")
     async def transfer(transfer_id: str) -> Transfer:
-        found: Transfer | None = await reads.run(EmbeddedLedger.transfer, transfer_id)
+        found: Transfer | None = await ledger.transfer(transfer_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer {transfer_id}")
         return found
 
     @router.get("/transfers/{transfer_id}/history")
     async def history(transfer_id: str) -> list[dict[str, Any]]:
-        items = await reads.run(EmbeddedLedger.history, transfer_id)
+        items = await ledger.history(transfer_id)
         if not items:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer {transfer_id}")
         return [
@@ -74,13 +61,13 @@ def blockchain_router(reads: LedgerReads, tokens: TokenValidator, org: str) -> A
 
     @router.get("/blocks/{number}")
     async def block(number: int) -> dict[str, Any]:
-        found = await reads.run(EmbeddedLedger.block, number)
+        found = await ledger.block(number)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no block {number}")
         return asdict(found)
 
     @router.get("/verify")
     async def verify() -> dict[str, Any]:
-        return asdict(await reads.run(EmbeddedLedger.verify))
+        return asdict(await ledger.verify())
 
     return router

@@ -19,9 +19,8 @@ from aiokafka.errors import CommitFailedError
 from pydantic import ValidationError
 
 from ledger_gateway.checkpoint import PublishCheckpoint
-from ledger_gateway.embedded import EmbeddedLedger
 from ledger_gateway.metrics import BATCH_SIZE, COMMANDS, PUBLISHED, SUBMIT_SECONDS
-from ledger_gateway.port import CommittedTx, Rejected
+from ledger_gateway.port import CommittedTx, Ledger, Rejected
 from producers.kafka import send
 from schemas import (
     LEDGER_COMMAND,
@@ -38,7 +37,7 @@ log = structlog.get_logger()
 class CommandIntake:
     def __init__(
         self,
-        ledger: EmbeddedLedger,
+        ledger: Ledger,
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
         committed: asyncio.Event,
@@ -87,7 +86,7 @@ class CommandIntake:
                 acks.append(await self._dead_letter(record, str(error)))
         if commands:
             started = time.perf_counter()
-            outcomes = await asyncio.to_thread(self._ledger.submit, commands)
+            outcomes = await self._ledger.submit(commands)
             SUBMIT_SECONDS.observe(time.perf_counter() - started)
             BATCH_SIZE.observe(len(commands))
             self._committed.set()
@@ -134,7 +133,7 @@ class CommandIntake:
 class BlockPublisher:
     def __init__(
         self,
-        ledger: EmbeddedLedger,
+        ledger: Ledger,
         producer: AIOKafkaProducer,
         checkpoint: PublishCheckpoint,
         committed: asyncio.Event,
@@ -148,7 +147,7 @@ class BlockPublisher:
         position = self._checkpoint.load()
         while True:
             self._committed.clear()
-            batch = await asyncio.to_thread(self._ledger.committed_after, *position, 2000)
+            batch = await self._ledger.committed_after(*position, 2000)
             if not batch:
                 # Also poll once a second, in case a commit's signal was missed.
                 with contextlib.suppress(TimeoutError):

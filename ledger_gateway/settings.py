@@ -1,12 +1,14 @@
 """The ledger gateway's settings (``CUREX_`` environment variables)."""
 
 from pathlib import Path
+from typing import Literal
 
 from infra.runtime_settings import ServiceSettings
 from producers.auth.tokens import Issuer
 
 
 class GatewaySettings(ServiceSettings):
+    ledger: Literal["embedded", "fabric"] = "embedded"
     ledger_gateway_port: int = 8091
     gateway_group_id: str = "curex-ledger-gateway"
     gateway_instance_id: str = "curex-ledger-gateway-1"
@@ -32,4 +34,6 @@ class GatewaySettings(ServiceSettings):
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.ledger_dir / "published.checkpoint"
+        # One per ledger kind: block positions of one ledger mean nothing on the other.
+        name = "published" if self.ledger == "embedded" else f"published-{self.ledger}"
+        return self.ledger_dir / f"{name}.checkpoint"

@@ -12,8 +12,6 @@ import pytest
 
 from infra.settings import InfraSettings
 from infra.stack import stack_status
-from ledger_gateway.embedded import EmbeddedLedger
-from ledger_gateway.settings import GatewaySettings
 from producers.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import (
@@ -26,6 +24,7 @@ from schemas import (
     TransferState,
 )
 from tests.conftest import SessionWorld
+from tests.ledger_access import stack_ledger
 
 pytestmark = [pytest.mark.integration, pytest.mark.crash]
 S = TransferState
@@ -132,10 +131,9 @@ async def test_transfers_in_flight_survive_kill_9_of_processors_and_gateway(
     )
     assert await chaos_task == 2 * KILLS_EACH
 
-    ledger = EmbeddedLedger(GatewaySettings().ledger_path)
-    try:
+    async with stack_ledger(stack) as ledger:
         for create in creates:
-            transitions = [h.transition for h in ledger.history(create.transfer_id)]
+            transitions = [h.transition for h in await ledger.history(create.transfer_id)]
             moves = [(t.from_state, t.to_state) for t in transitions]
             assert len(moves) == len(set(moves)), f"duplicate in {create.transfer_id}: {moves}"
             middle = S.EMERGENCY_BYPASS if create.emergency else S.PATIENT_ACCEPTED
@@ -148,7 +146,5 @@ async def test_transfers_in_flight_survive_kill_9_of_processors_and_gateway(
                 S.DATA_RECEIVED,
                 S.CLOSED,
             ]
-        assert ledger.verify().ok
-    finally:
-        ledger.close()
+        assert (await ledger.verify()).ok
     await watcher.wait_until(ids, reached(S.CLOSED), within=1)

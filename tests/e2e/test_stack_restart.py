@@ -5,12 +5,11 @@ import pytest
 from infra.settings import InfraSettings
 from infra.stack import stop_stack
 from infra.testing import ensure_stack
-from ledger_gateway.embedded import EmbeddedLedger
-from ledger_gateway.settings import GatewaySettings
 from producers.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import MarkTransferred, TransferState
 from tests.conftest import SessionWorld
+from tests.ledger_access import stack_ledger
 
 pytestmark = pytest.mark.integration
 
@@ -26,23 +25,17 @@ async def test_a_transfer_started_before_down_continues_after_up(
     stop_stack(stack)
     ensure_stack([], stack)
 
-    ledger = EmbeddedLedger(GatewaySettings().ledger_path)
-    try:
-        kept = ledger.transfer(tid)
+    async with stack_ledger(stack) as ledger:
+        kept = await ledger.transfer(tid)
         assert kept is not None
         assert kept.state is TransferState.DATA_AVAILABLE
-        assert ledger.verify().ok
-    finally:
-        ledger.close()
+        assert (await ledger.verify()).ok
     await publisher.publish_and_wait(
         MarkTransferred(correlation_id=tid, transfer_id=tid, actor=world.doctor(world.source))
     )
     await watcher.wait_until([tid], reached(TransferState.DATA_TRANSFERRED), within=90)
-    ledger = EmbeddedLedger(GatewaySettings().ledger_path)
-    try:
-        path = [item.transition.to_state for item in ledger.history(tid)]
-    finally:
-        ledger.close()
+    async with stack_ledger(stack) as ledger:
+        path = [item.transition.to_state for item in await ledger.history(tid)]
     S = TransferState
     assert path == [
         S.INITIALISED,

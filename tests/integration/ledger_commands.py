@@ -1,5 +1,6 @@
 """Ledger commands for adapter tests: the two test organisations and a transfer."""
 
+from ledger_gateway.embedded import EmbeddedLedger
 from ledger_gateway.port import Committed, Ledger
 from schemas import (
     Actor,
@@ -20,7 +21,7 @@ def command(actor: Actor, tx: Transaction, correlation: str = "setup") -> Ledger
     return LedgerCommand(correlation_id=correlation, actor=actor, tx=tx)
 
 
-def seed(ledger: Ledger) -> None:
+def seed_commands() -> list[LedgerCommand]:
     commands = []
     for org in (REQUESTING, SOURCE):
         commands.append(
@@ -45,7 +46,15 @@ def seed(ledger: Ledger) -> None:
                 org,
             )
         )
-    assert all(isinstance(o, Committed) for o in ledger.submit(commands))
+    return commands
+
+
+def seed(ledger: EmbeddedLedger) -> None:
+    assert all(isinstance(o, Committed) for o in ledger.submit(seed_commands()))
+
+
+async def seed_port(ledger: Ledger) -> None:
+    assert all(isinstance(o, Committed) for o in await ledger.submit(seed_commands()))
 
 
 def create(transfer_id: str) -> LedgerCommand:

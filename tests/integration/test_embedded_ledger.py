@@ -1,26 +1,28 @@
 """The embedded ledger: blocks, replay, history, and tamper detection with verify()."""
 
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from ledger_gateway.chaincode import TransferContract
-from ledger_gateway.embedded import EmbeddedLedger
+from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
 from ledger_gateway.port import Committed, Ledger, Rejected
 from schemas import (
     TransferState,
 )
-from tests.integration.ledger_commands import create, seed
+from tests.integration.ledger_commands import create, seed, seed_port
 from tests.integration.ledger_port_suite import LedgerPortSuite
 
 
 class TestEmbeddedLedgerHonoursTheLedgerPort(LedgerPortSuite):
     @pytest.fixture
-    def ledger(self, tmp_path: Path) -> Ledger:
-        ledger = EmbeddedLedger(tmp_path / "ledger.sqlite")
-        seed(ledger)
-        return ledger
+    async def ledger(self, tmp_path: Path) -> AsyncIterator[Ledger]:
+        port = EmbeddedLedgerPort.open(tmp_path / "ledger.sqlite")
+        await seed_port(port)
+        yield port
+        port.close()
 
 
 def test_a_batch_is_one_block_chained_to_the_previous(tmp_path: Path) -> None:
