@@ -25,6 +25,19 @@ from schemas import (
 )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect tests marked for the other ledger: each ledger run collects only its own."""
+    kind = InfraSettings().ledger
+    kept: list[pytest.Item] = []
+    other: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("ledger")
+        (other if marker is not None and marker.args[0] != kind else kept).append(item)
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def stack() -> InfraSettings:
     return ensure_stack([])
