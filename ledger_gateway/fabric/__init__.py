@@ -1,0 +1,1 @@
+"""The Fabric ledger: our chaincode shim, the Gateway client and the ledger port adapter."""
