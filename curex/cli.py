@@ -34,8 +34,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-UNAVAILABLE_EXIT_CODE = 2
-
 
 class LedgerChoice(StrEnum):
     embedded = "embedded"
@@ -88,12 +86,6 @@ def up(
     settings = InfraSettings()
     if ledger is not None:
         settings = settings.model_copy(update={"ledger": ledger.value})
-    if settings.ledger == "fabric":
-        Console(stderr=True).print(
-            Text("error: ", style="bold red")
-            + Text("the Fabric ledger is not yet available; use --ledger embedded.")
-        )
-        raise typer.Exit(UNAVAILABLE_EXIT_CODE)
     with _reported_errors(console):
         specs = select_services(settings, only)
         with RichProgressReporter(console) as progress:

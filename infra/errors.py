@@ -8,6 +8,7 @@ InfraError
  +-- SupervisorFailed     supervisord did not start, answer or stop
  +-- ServiceFailed        a service exited or was not healthy before the deadline
  +-- UnknownService       a name that is not in the service registry
+ +-- FabricCommandFailed  a Fabric command (cryptogen, peer, osnadmin...) failed
 """
 
 
@@ -41,3 +42,7 @@ class ServiceFailed(InfraError):
 
 class UnknownService(InfraError):
     """The name matches no registered service."""
+
+
+class FabricCommandFailed(InfraError):
+    """A Fabric command (cryptogen, configtxgen, peer, osnadmin) exited with an error."""

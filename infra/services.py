@@ -1,5 +1,6 @@
 """The registry of services `curex up` can run: add a service by listing a ServiceSpec."""
 
+import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
@@ -8,6 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from infra.errors import UnknownService
+from infra.fabric_material import prepare_fabric
+from infra.fabric_network import (
+    chaincode_address,
+    fabric_root,
+    orderer_endpoint,
+    peer_endpoint,
+)
+from infra.fabric_processes import (
+    chaincode_env,
+    operations_health,
+    orderer_command,
+    orderer_env,
+    peer_command,
+    peer_env,
+    tcp_listening,
+)
+from infra.fabric_setup import setup_network
 from infra.ferretdb_server import docdb_command, mongo_ping, prepare_docdb
 from infra.health import HealthProbe, http_ok
 from infra.kafka_broker import kafka_command, prepare_kafka
@@ -19,7 +37,7 @@ from infra.keycloak_service import (
     prepare_keycloak,
 )
 from infra.progress import ProgressReporter
-from infra.settings import InfraSettings
+from infra.settings import FabricOrg, InfraSettings
 from schemas.topics import ALL_TOPICS
 
 ENV_PREFIX = "CUREX_"
@@ -65,6 +83,12 @@ def _project_env(settings: InfraSettings) -> dict[str, str]:
     }
 
 
+def _python_command(module: str) -> list[str]:
+    # sys.prefix, not sys.executable: python and python3 name the same venv, and
+    # a differing command line would make `up` restart a healthy service.
+    return [str(Path(sys.prefix) / "bin" / "python"), "-m", module]
+
+
 def _python_module(
     name: str,
     module: str,
@@ -76,9 +100,7 @@ def _python_module(
     address = f"http://127.0.0.1:{port}"
     return ServiceSpec(
         name=name,
-        # sys.prefix, not sys.executable: python and python3 name the same venv, and
-        # a differing command line would make `up` restart a healthy service.
-        command=lambda: [str(Path(sys.prefix) / "bin" / "python"), "-m", module],
+        command=lambda: _python_command(module),
         address=address,
         health=http_ok(f"{address}/health"),
         ports=(port,),
@@ -138,17 +160,98 @@ def _docdb(settings: InfraSettings) -> ServiceSpec:
     )
 
 
+def _chaincode_service_name(org: FabricOrg) -> str:
+    return f"fabric-chaincode-{org.slug}"
+
+
+def _peer_service_name(org: FabricOrg) -> str:
+    return f"fabric-peer-{org.slug}"
+
+
+def _fabric_chaincode(settings: InfraSettings, org: FabricOrg) -> ServiceSpec:
+    # A chaincode server waits for its peer to dial it, so it starts first: the peer
+    # connects to the chaincodes it runs as soon as it starts.
+    return ServiceSpec(
+        name=_chaincode_service_name(org),
+        command=lambda: _python_command("ledger_gateway.fabric.chaincode"),
+        address=chaincode_address(settings, org),
+        health=tcp_listening(settings.fabric_host, org.chaincode_port),
+        host=settings.fabric_host,
+        ports=(org.chaincode_port,),
+        env={**_project_env(settings), **chaincode_env(settings, org)},
+    )
+
+
+def _fabric_services(settings: InfraSettings) -> list[ServiceSpec]:
+    """The chaincode servers, the orderer and one peer per org; once the last peer is
+    healthy, the channel and the chaincode are set up (a no-op when they are)."""
+
+    def prepare(progress: ProgressReporter) -> None:
+        prepare_fabric(settings, progress)
+
+    async def set_up_channel() -> None:
+        await asyncio.to_thread(setup_network, settings)
+
+    host = settings.fabric_host
+    specs = [_fabric_chaincode(settings, org) for org in settings.fabric_orgs]
+    specs.append(
+        ServiceSpec(
+            name="fabric-orderer",
+            command=lambda: orderer_command(settings),
+            address=orderer_endpoint(settings),
+            health=operations_health(host, settings.fabric_orderer_operations_port),
+            host=host,
+            ports=(
+                settings.fabric_orderer_port,
+                settings.fabric_orderer_admin_port,
+                settings.fabric_orderer_operations_port,
+            ),
+            env=orderer_env(settings),
+            cwd=fabric_root(settings),
+            prepare=prepare,
+            stop_wait_s=30,
+        )
+    )
+    peers: tuple[str, ...] = ()
+    for index, org in enumerate(settings.fabric_orgs):
+        last = index == len(settings.fabric_orgs) - 1
+        specs.append(
+            ServiceSpec(
+                name=_peer_service_name(org),
+                command=lambda: peer_command(settings),
+                address=peer_endpoint(settings, org),
+                health=operations_health(host, org.peer_operations_port),
+                host=host,
+                ports=(org.peer_port, org.peer_chaincode_port, org.peer_operations_port),
+                env=peer_env(settings, org),
+                cwd=fabric_root(settings),
+                # Each peer after the previous ones, so the last one's setup finds all up.
+                depends_on=("fabric-orderer", _chaincode_service_name(org), *peers),
+                prepare=prepare,
+                after_healthy=set_up_channel if last else None,
+                stop_wait_s=30,
+            )
+        )
+        peers = (*peers, _peer_service_name(org))
+    return specs
+
+
 def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
     """Every known service, in dependency order."""
+    fabric = _fabric_services(settings) if settings.ledger == "fabric" else []
+    # On Fabric the gateways need the network, channel and chaincode set up.
+    ledger_deps = tuple(spec.name for spec in fabric if spec.name.startswith("fabric-peer-"))
     specs = [
         _kafka(settings),
         _docdb(settings),
         _keycloak(settings),
+        *fabric,
         _python_module(
             "ledger-gateway",
             "ledger_gateway",
             settings.ledger_gateway_port,
             settings,
+            depends_on=("kafka", *ledger_deps),
             extra_env={"CUREX_GATEWAY_ORG": "ES-SERMAS"},
         ),
         # SE-KI's Blockchain API reads the same embedded ledger; ES-SERMAS's instance writes.
@@ -157,7 +260,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             "ledger_gateway",
             settings.ledger_gateway_se_ki_port,
             settings,
-            depends_on=(),
+            depends_on=ledger_deps,
             extra_env={
                 "CUREX_GATEWAY_ORG": "SE-KI",
                 "CUREX_GATEWAY_WRITER": "false",

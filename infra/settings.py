@@ -5,10 +5,49 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LedgerKind = Literal["embedded", "fabric"]
+
+
+class FabricOrg(BaseModel):
+    """One peer organisation of the local Fabric network: its MSP id is the CUREX org id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    msp_id: str
+    domain: str
+    peer_port: int
+    # The peer's own chaincode listener (unused by chaincode-as-a-service, bound anyway).
+    peer_chaincode_port: int
+    peer_operations_port: int
+    # Where this org's chaincode server listens; the peer dials it.
+    chaincode_port: int
+
+    @property
+    def slug(self) -> str:
+        return self.msp_id.lower()
+
+
+DEFAULT_FABRIC_ORGS = (
+    FabricOrg(
+        msp_id="ES-SERMAS",
+        domain="es-sermas.curex.local",
+        peer_port=7051,
+        peer_chaincode_port=7052,
+        peer_operations_port=9443,
+        chaincode_port=7060,
+    ),
+    FabricOrg(
+        msp_id="SE-KI",
+        domain="se-ki.curex.local",
+        peer_port=9051,
+        peer_chaincode_port=9052,
+        peer_operations_port=9444,
+        chaincode_port=9060,
+    ),
+)
 
 
 class InfraSettings(BaseSettings):
@@ -40,6 +79,16 @@ class InfraSettings(BaseSettings):
     keycloak_java_home: Path | None = None
     # The first start builds the server and creates its database: minutes on two cores.
     keycloak_startup_timeout_s: float = 300.0
+    # The Fabric network `curex up --ledger fabric` runs: all on this host, TLS on.
+    fabric_host: str = "127.0.0.1"
+    fabric_orgs: tuple[FabricOrg, ...] = DEFAULT_FABRIC_ORGS
+    fabric_orderer_port: int = 7050
+    fabric_orderer_admin_port: int = 7053
+    fabric_orderer_operations_port: int = 8443
+    # Block cutting: written into the channel's genesis block, so they apply to a channel
+    # created after they were set.
+    fabric_batch_timeout: str = "100ms"
+    fabric_max_message_count: int = 100
 
     @property
     def kafka_host(self) -> str:
@@ -80,6 +129,10 @@ class InfraSettings(BaseSettings):
     @property
     def docdb_data_dir(self) -> Path:
         return self.data_dir / "docdb"
+
+    @property
+    def fabric_data_dir(self) -> Path:
+        return self.data_dir / "fabric"
 
     @property
     def supervisor_socket(self) -> Path:

@@ -137,11 +137,21 @@ def start_named(
     return specs
 
 
+def _with_fabric(settings: InfraSettings) -> InfraSettings:
+    return settings.model_copy(update={"ledger": "fabric"})
+
+
 def stack_status(settings: InfraSettings) -> list[ServiceStatus]:
-    """The state, pid and health of every registered service."""
-    registry = service_registry(settings)
+    """The state, pid and health of every registered service (and of the Fabric network's
+    services when supervisord runs them, whichever ledger the settings name)."""
     supervisor = Supervisor(settings)
     states = supervisor.states() if supervisor.is_running() else {}
+    selected = service_registry(settings)
+    registry = {
+        name: spec
+        for name, spec in service_registry(_with_fabric(settings)).items()
+        if name in selected or name in states
+    }
 
     running = [spec for spec in registry.values() if _is_running(states.get(spec.name))]
 
@@ -179,7 +189,7 @@ def _is_running(state: ProgramState | None) -> bool:
 def stop_stack(settings: InfraSettings, purge: bool = False) -> None:
     """Stops every program (dependents first) and supervisord; `purge` deletes the data dir."""
     with _stack_lock(settings):
-        stop_order = list(reversed(service_registry(settings)))
+        stop_order = list(reversed(service_registry(_with_fabric(settings))))
         Supervisor(settings).shutdown(stop_order)
         if purge:
             _purge(settings.data_dir)
