@@ -70,8 +70,10 @@ def main() -> None:
         path = out / file.name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(file.content)
-    for package in {p.parent for p in out.glob("fabric_protos/**/*.pyi")} | {out / "fabric_protos"}:
-        (package / "__init__.pyi").touch()
+    root = out / "fabric_protos"
+    for stub in root.glob("**/*_pb2*.pyi"):
+        for package in stub.relative_to(out).parents[:-1]:
+            (out / package / "__init__.pyi").touch()
     print(f"wrote {len(response.file)} stubs under {out}")
 
 

@@ -1,0 +1,1 @@
+"""The transfer contract served to Fabric peers as chaincode-as-a-service (our own shim)."""
