@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,7 +77,11 @@ class FabricMember:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """Conflicts (MVCC, endorsers that disagree) get ``attempts`` tries; an unreachable or
+    failing network is retried for ``unavailable_s`` before ``submit`` gives up."""
+
     attempts: int = 6
+    unavailable_s: float = 120.0
     first_delay_s: float = 0.05
     max_delay_s: float = 2.0
 
@@ -178,25 +183,32 @@ class FabricLedger:
     async def _submit_one(self, command: LedgerCommand) -> Outcome:
         client = self.client_for(command.actor.org)
         payload = command.model_dump_json()
-        for attempt in range(self._retry.attempts):
+        give_up_at = time.monotonic() + self._retry.unavailable_s
+        attempt = 0
+        while True:
             try:
                 async with self._slots:
                     return await self._attempt(client, command, payload)
-            except (CommitConflict, GatewayError) as error:
-                retryable = isinstance(error, CommitConflict) or error.retryable
-                if not retryable or attempt + 1 == self._retry.attempts:
-                    if isinstance(error, ContractRejected):
-                        return Rejected(command, error.contract_error())
+            except ContractRejected as rejected:  # only a refusal some endorser contradicted
+                if attempt + 1 >= self._retry.attempts:
+                    return Rejected(command, rejected.contract_error())
+                reason = rejected.contract_code
+            except CommitConflict as conflict:
+                if attempt + 1 >= self._retry.attempts:
                     raise
-                log.info(
-                    "fabric transaction retried",
-                    event_id=str(command.event_id),
-                    attempt=attempt + 1,
-                    error=type(error).__name__,
-                    code=getattr(error, "validation_code", None) or str(error)[:200],
-                )
-                await asyncio.sleep(self._retry.delay(attempt))
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                reason = conflict.validation_code
+            except GatewayError as error:
+                if not error.retryable or time.monotonic() >= give_up_at:
+                    raise
+                reason = error.code.name if error.code is not None else type(error).__name__
+            attempt += 1
+            log.info(
+                "fabric transaction retried",
+                event_id=str(command.event_id),
+                attempt=attempt,
+                reason=reason,
+            )
+            await asyncio.sleep(self._retry.delay(attempt))
 
     async def _attempt(
         self, client: GatewayClient, command: LedgerCommand, payload: str

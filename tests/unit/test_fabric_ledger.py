@@ -216,12 +216,25 @@ async def test_an_mvcc_conflict_is_endorsed_again() -> None:
     ] * 3
 
 
-async def test_an_unreachable_network_raises_after_the_retries() -> None:
+async def test_a_short_outage_is_ridden_out() -> None:
     world = World()
     ledger, _ = _ledger(world)
+    command = create("t-blip")
+    world.refusals[str(command.event_id)] = [
+        LedgerUnavailable(grpc.StatusCode.UNAVAILABLE, "connection refused") for _ in range(10)
+    ]
+    [outcome] = await ledger.submit([command])
+    assert isinstance(outcome, Committed)
+
+
+async def test_an_unreachable_network_raises_once_the_window_passes() -> None:
+    world = World()
+    clients = {org: FakeGateway(org, world) for org in (SOURCE, REQUESTING)}
+    retry = RetryPolicy(unavailable_s=0.05, first_delay_s=0.001, max_delay_s=0.01)
+    ledger = FabricLedger(clients, retry=retry)  # type: ignore[arg-type]
     command = create("t-down")
     world.refusals[str(command.event_id)] = [
-        LedgerUnavailable(grpc.StatusCode.UNAVAILABLE, "connection refused") for _ in range(4)
+        LedgerUnavailable(grpc.StatusCode.UNAVAILABLE, "connection refused") for _ in range(10_000)
     ]
     with pytest.raises(LedgerUnavailable):
         await ledger.submit([command, create("t-up")])
