@@ -134,11 +134,15 @@ def peer_env(settings: InfraSettings, org: FabricOrg) -> dict[str, str]:
         "CORE_PEER_GOSSIP_EXTERNALENDPOINT": address,
         "CORE_PEER_GOSSIP_USELEADERELECTION": "false",
         "CORE_PEER_GOSSIP_ORGLEADER": "true",
-        # Shorter than the defaults (5s, 25s, 25s), so after a peer restarts the other
-        # finds it again, or stops sending it endorsements, within seconds.
+        # Shorter than the defaults (5s, 25s, 25s; 4s, 4s, 5s), so a peer that (re)starts
+        # or joins is in the other's channel view (its gateway's endorsers) within seconds,
+        # and a stopped one leaves it within seconds: two peers on loopback.
         "CORE_PEER_GOSSIP_ALIVETIMEINTERVAL": "2s",
         "CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT": "10s",
-        "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "5s",
+        "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "2s",
+        "CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL": "1s",
+        "CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL": "1s",
+        "CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL": "1s",
         "CORE_PEER_GATEWAY_ENABLED": "true",
         "CORE_PEER_KEEPALIVE_MININTERVAL": _KEEPALIVE_MIN_INTERVAL,
         "CORE_PEER_KEEPALIVE_CLIENT_INTERVAL": "60s",
