@@ -10,7 +10,9 @@ import asyncio
 import concurrent.futures
 import hashlib
 import json
+import os
 import random
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -320,10 +322,11 @@ async def server() -> AsyncIterator[Server]:
         calls.append((invocation.tx_id, outcome))
         return outcome
 
-    with concurrent.futures.ThreadPoolExecutor(16) as executor:
-        grpc_server, port = await start_server("127.0.0.1:0", CHAINCODE_ID, chaincode, executor)
-        yield Server(port, calls)
-        await grpc_server.stop(grace=None)
+    executor = concurrent.futures.ThreadPoolExecutor(16)
+    grpc_server, port = await start_server("127.0.0.1:0", CHAINCODE_ID, chaincode, executor)
+    yield Server(port, calls)
+    await grpc_server.stop(grace=None)
+    await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
 
 @pytest.fixture
@@ -724,3 +727,62 @@ async def poll(condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> N
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+# ---- the server process ----------------------------------------------------------------
+
+
+async def _start_process(port: int = 0) -> tuple[asyncio.subprocess.Process, int]:
+    env = {
+        **os.environ,
+        "CUREX_CHAINCODE_ID": CHAINCODE_ID,
+        "CUREX_CHAINCODE_ADDRESS": f"127.0.0.1:{port}",
+        "CUREX_FABRIC_MEMBERS": ",".join(sorted(MEMBERS)),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ledger_gateway.fabric.chaincode",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    async with asyncio.timeout(TIMEOUT_S):
+        while line := await process.stderr.readline():
+            record = json.loads(line)
+            if record["event"] == "chaincode server started":
+                assert record["service"] == "chaincode"
+                return process, int(record["port"])
+    raise AssertionError("the chaincode server did not start")
+
+
+async def test_the_server_process_restarts_and_the_peer_reconnects() -> None:
+    process, port = await _start_process()
+    state: dict[str, bytes] = {}
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            peer = FakePeer(channel)
+            peer.state = state
+            await peer.connect()
+            transfer_id = new_transfer_id()
+            assert (await peer.submit(doctor(REQUESTING), create_tx(transfer_id))).status == 200
+
+            process.kill()  # kill -9: no goodbye on the stream
+            await process.wait()
+            await peer.disconnect()  # the peer sees its stream break
+            process, _ = await _start_process(port)
+
+            again = FakePeer(channel)
+            again.state = state
+            await again.connect()
+            reply = await again.invoke("transfer", transfer_id, msp=SOURCE)
+            assert Transfer.model_validate_json(reply.response.payload).transfer_id == transfer_id
+            await again.disconnect()
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), TIMEOUT_S) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

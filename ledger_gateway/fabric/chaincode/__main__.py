@@ -35,9 +35,10 @@ async def serve(settings: ChaincodeSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    with concurrent.futures.ThreadPoolExecutor(
+    executor = concurrent.futures.ThreadPoolExecutor(
         settings.chaincode_workers, thread_name_prefix="chaincode-tx"
-    ) as executor:
+    )
+    try:
         server, port = await start_server(
             settings.chaincode_address,
             settings.chaincode_id,
@@ -54,6 +55,9 @@ async def serve(settings: ChaincodeSettings) -> None:
         await stop.wait()
         log.info("chaincode server stopping")
         await server.stop(grace=5)
+    finally:
+        # Off the event loop: a transaction still running needs it to hear its stream is gone.
+        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
 
 def main() -> None:

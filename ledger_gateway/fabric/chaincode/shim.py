@@ -101,6 +101,8 @@ class _TxLink:
     def call(self, kind: MessageType, payload: bytes) -> bytes:
         if self.finished:
             raise PeerError("the transaction has already completed")
+        if self._session.closed:  # fail at once, even while the event loop is busy stopping
+            raise PeerError("the peer's stream is gone")
         request = ChaincodeMessage(
             type=kind, payload=payload, txid=self._tx_id, channel_id=self._channel_id
         )
@@ -156,6 +158,10 @@ class _Session:
         yield ChaincodeMessage(type=ChaincodeMessage.REGISTER, payload=register.SerializeToString())
         while (message := await self._outbox.get()) is not None:
             yield message
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         if self._closed:
