@@ -36,6 +36,14 @@ _UNAVAILABLE = {
     grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
+# FAILED_PRECONDITION from the gateway's endorsement planning when peers are down or not yet
+# known to discovery (a peer that just started, a restart): availability, not a bad request.
+_NO_ENDORSERS = (
+    "endorsement policy",
+    "unavailability of peers",
+    "endorsing peers",
+    "no peers available",
+)
 # The gateway's message when its first endorser agreed but a later one did not.
 _LATER_ENDORSER_FAILED = "failed to collect enough transaction endorsements"
 _CONTRACT_ERRORS: dict[str, type[ContractError]] = {
@@ -89,7 +97,9 @@ class GatewayError(Exception):
 
 
 class LedgerUnavailable(GatewayError):
-    pass
+    @property
+    def retryable(self) -> bool:
+        return True
 
 
 class ContractRejected(GatewayError):
@@ -199,6 +209,9 @@ def translate(error: grpc.aio.AioRpcError, tx_id: str | None = None) -> GatewayE
                 current_state=current_state,
                 unanimous=not message.startswith(_LATER_ENDORSER_FAILED),
             )
-    if code in _UNAVAILABLE:
+    if code in _UNAVAILABLE or (
+        code == grpc.StatusCode.FAILED_PRECONDITION
+        and any(fragment in message for fragment in _NO_ENDORSERS)
+    ):
         return LedgerUnavailable(code, message, details, tx_id)
     return GatewayError(code, message, details, tx_id)

@@ -119,3 +119,19 @@ def test_other_failures_keep_their_code_and_details() -> None:
     denied = translate(_rpc_error(grpc.StatusCode.PERMISSION_DENIED, "access denied"))
     assert type(denied) is GatewayError
     assert not denied.retryable
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "no combination of peers can be derived which satisfy the endorsement policy: "
+        "no peer combination can satisfy the endorsement policy",
+        "failed to select a set of endorsers that satisfy the endorsement policy due to "
+        "unavailability of peers: [127.0.0.1:9051]",
+        "failed to find any endorsing peers for org(s): SE-KI",
+    ],
+)
+def test_endorsers_missing_from_discovery_are_unavailability(message: str) -> None:
+    error = translate(_rpc_error(grpc.StatusCode.FAILED_PRECONDITION, message))
+    assert isinstance(error, LedgerUnavailable)
+    assert error.retryable
