@@ -150,7 +150,8 @@ def committed(settings: InfraSettings, org: FabricOrg) -> dict[str, Any] | None:
         env=_admin_env(settings, org),
     )
     if result.returncode != 0:
-        if "404" in result.output or "not found" in result.output:
+        # "query failed with status: 404 - namespace curex-transfer is not defined"
+        if "status: 404" in result.output:
             return None
         raise FabricCommandFailed(f"peer lifecycle chaincode querycommitted: {result.output}")
     return cast(dict[str, Any], json.loads(result.stdout))

@@ -74,7 +74,7 @@ _DOCKER_ENDPOINT = "    endpoint: unix:///var/run/docker.sock\n"
 _NO_DOCKER_ENDPOINT = "    endpoint:\n"
 
 
-def _core_yaml(sample: str) -> str:
+def core_yaml_without_docker(sample: str) -> str:
     if sample.count(_DOCKER_ENDPOINT) != 1:
         raise InfraError("Fabric's sample core.yaml no longer sets vm.endpoint as expected")
     return sample.replace(_DOCKER_ENDPOINT, _NO_DOCKER_ENDPOINT)
@@ -87,7 +87,9 @@ def write_configs(settings: InfraSettings) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     for name in SAMPLE_CONFIGS:
         text = (sample_config_dir(settings) / name).read_text()
-        _write_if_changed(config_dir / name, _core_yaml(text) if name == "core.yaml" else text)
+        if name == "core.yaml":
+            text = core_yaml_without_docker(text)
+        _write_if_changed(config_dir / name, text)
     _write_if_changed(config_dir / "configtx.yaml", render_configtx(settings))
 
 
