@@ -33,9 +33,11 @@ from infra.settings import FabricOrg, InfraSettings
 
 BUILDER_DIR = Path(__file__).with_name("fabric_builder")
 BUILDER_NAME = "curex-ccaas"
-# Info, but not one line per gRPC call or endorsement: at hundreds of transactions per
-# second those lines would cost more CPU than the work they describe.
-_LOGGING_SPEC = "info:comm.grpc.server,endorser=warning"
+# Info, but not one line per gRPC call, endorsement or submitted transaction: at hundreds
+# of transactions per second those lines would cost more CPU than the work they describe.
+# The orderer warns of every Broadcast stream a gateway closes; rejections reach the client.
+_PEER_LOGGING_SPEC = "info:comm.grpc.server,endorser,gateway=warning"
+_ORDERER_LOGGING_SPEC = "info:comm.grpc.server=warning:orderer.common.broadcast=error"
 # Fabric's default format, without the terminal colour codes.
 _LOGGING_FORMAT = (
     "%{time:2006-01-02 15:04:05.000 MST} [%{module}] %{shortfunc} -> %{level:.4s} %{message}"
@@ -44,10 +46,10 @@ _LOGGING_FORMAT = (
 _KEEPALIVE_MIN_INTERVAL = "10s"
 
 
-def _base_env(settings: InfraSettings) -> dict[str, str]:
+def _base_env(settings: InfraSettings, logging_spec: str) -> dict[str, str]:
     return {
         "FABRIC_CFG_PATH": str(fabric_config_dir(settings)),
-        "FABRIC_LOGGING_SPEC": _LOGGING_SPEC,
+        "FABRIC_LOGGING_SPEC": logging_spec,
         "FABRIC_LOGGING_FORMAT": _LOGGING_FORMAT,
     }
 
@@ -61,7 +63,7 @@ def orderer_env(settings: InfraSettings) -> dict[str, str]:
     data = orderer_data_dir(settings)
     tls_ca = f"[{orderer_tls_ca(settings)}]"
     return {
-        **_base_env(settings),
+        **_base_env(settings, _ORDERER_LOGGING_SPEC),
         "ORDERER_GENERAL_LISTENADDRESS": settings.fabric_host,
         "ORDERER_GENERAL_LISTENPORT": str(settings.fabric_orderer_port),
         "ORDERER_GENERAL_LOCALMSPID": ORDERER_MSP_ID,
@@ -110,7 +112,7 @@ def peer_env(settings: InfraSettings, org: FabricOrg) -> dict[str, str]:
     address = peer_endpoint(settings, org)
     host = settings.fabric_host
     return {
-        **_base_env(settings),
+        **_base_env(settings, _PEER_LOGGING_SPEC),
         # The builder's scripts run `python3` from PATH: the project's interpreter first.
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "CORE_PEER_ID": peer_host_name(org),
