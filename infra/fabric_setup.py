@@ -30,7 +30,7 @@ from infra.fabric_admin import (
     peer_channels,
 )
 from infra.fabric_network import CHANNEL
-from infra.fabric_package import chaincode_package, package_path
+from infra.fabric_package import chaincode_package, package_path, write_package
 from infra.settings import InfraSettings
 
 # Bump when the definition's parameters change: a new version is committed as the next
@@ -126,7 +126,9 @@ def _wanted_definition(settings: InfraSettings) -> tuple[ChaincodeDefinition, bo
 
 def _ensure_chaincode(settings: InfraSettings, actions: list[str]) -> None:
     for org in settings.fabric_orgs:
-        package_id = chaincode_package(settings, org).package_id
+        # Written here, not only at prepare: a changed chaincode address changes the package
+        # while the peers keep running.
+        package_id = write_package(settings, org).package_id
         if package_id not in installed_package_ids(settings, org):
             install(settings, org, str(package_path(settings, org)))
             actions.append(f"{org.msp_id} installed {package_id}")
