@@ -218,3 +218,32 @@ async def test_sequential_commands_of_one_transfer_each_see_the_last(fabric: Fab
     transfer = await fabric.transfer(transfer_id)
     assert transfer is not None
     assert transfer.state is TransferState.RISK_ACCEPTED
+
+
+async def test_conflicting_commands_are_endorsed_again_and_judged_on_the_new_state(
+    fabric: FabricLedger,
+) -> None:
+    transfer_id = _id("t-race")
+    await fabric.submit([create(transfer_id)])
+    height = await fabric.height()
+    # Four audits of one transfer under different correlation ids run concurrently: they
+    # read and write the same key, so all but one fail validation with an MVCC conflict.
+    audits = [
+        LedgerCommand(
+            correlation_id=f"{transfer_id}-{i}",
+            actor=Actor(user_id="curex-processors", org=REQUESTING, role=Role.SYSTEM),
+            tx=AuditRiskTx(transfer_id=transfer_id),
+        )
+        for i in range(4)
+    ]
+    outcomes = await fabric.submit(audits)
+    assert sum(isinstance(o, Committed) for o in outcomes) == 1
+    rejected = [o for o in outcomes if isinstance(o, Rejected)]
+    assert [r.error.code for r in rejected] == ["ILLEGAL_TRANSITION"] * 3
+    reader = BlockReader(_client(fabric, SOURCE))
+    codes = [
+        entry.validation_code
+        async for raw in reader.blocks(height, -1)
+        for entry in parse_block(raw).transactions
+    ]
+    assert "MVCC_READ_CONFLICT" in codes
