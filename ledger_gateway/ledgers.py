@@ -2,13 +2,29 @@
 
 import contextlib
 
+from infra.settings import InfraSettings
 from ledger_gateway.embedded import EmbeddedLedgerPort
+from ledger_gateway.fabric.ledger import FabricLedger
+from ledger_gateway.fabric.network import fabric_members
 from ledger_gateway.port import Ledger
 from ledger_gateway.settings import GatewaySettings
 
 
 async def open_ledger(settings: GatewaySettings, stack: contextlib.AsyncExitStack) -> Ledger:
     """A ledger connection, closed with ``stack``; one per concurrent user."""
+    if settings.ledger == "fabric":
+        fabric = open_fabric_ledger(settings)
+        stack.push_async_callback(fabric.close)
+        return fabric
     port = EmbeddedLedgerPort.open(settings.ledger_path)
     stack.callback(port.close)
     return port
+
+
+def open_fabric_ledger(settings: GatewaySettings) -> FabricLedger:
+    """Signs each command as the actor's organisation (or its host); reads as this instance's.
+
+    Call inside the event loop: the gateway connections bind to it.
+    """
+    infra = InfraSettings(data_dir=settings.data_dir)
+    return FabricLedger.connect(fabric_members(infra), reader_org=settings.gateway_org)

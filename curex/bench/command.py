@@ -12,6 +12,8 @@ from rich.text import Text
 from curex.bench import api_report
 from curex.bench.api import ApiBench, ApiBenchOptions
 from curex.bench.errors import BenchError
+from curex.bench.ledger import LedgerBenchOptions, run_ledger_bench
+from curex.bench.ledger_report import render as render_ledger
 from curex.bench.report import RSS_SERVICES, render
 from curex.bench.run import BenchOptions, run_bench
 from infra.errors import InfraError
@@ -33,6 +35,13 @@ API_SERVICES = (
     "processors",
     "read-model",
     "applications-server",
+)
+FABRIC_SERVICES = (
+    "fabric-orderer",
+    "fabric-peer-es-sermas",
+    "fabric-peer-se-ki",
+    "fabric-chaincode-es-sermas",
+    "fabric-chaincode-se-ki",
 )
 
 
@@ -150,3 +159,35 @@ def api(
     api_report.render(console, result)
     if result.failed:
         raise _fail(console, f"{result.failed} request(s) failed; the figures are not valid")
+
+
+@bench_app.command("ledger")
+def ledger(
+    transactions: Annotated[
+        int, typer.Option(min=1, help="Measured transactions of each ledger run.")
+    ] = 2000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Transactions in flight.")] = 64,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Unmeasured transactions before each run.")
+    ] = 200,
+    fabric: Annotated[
+        bool,
+        typer.Option(help="Also measure Fabric (needs `curex up --ledger fabric`)."),
+    ] = True,
+) -> None:
+    """Ledger tx/s and commit latency: embedded, Fabric, and a bare Gateway client baseline."""
+    console = Console(log_path=False, width=None if sys.stdout.isatty() else 130)
+    settings = InfraSettings()
+    options = LedgerBenchOptions(transactions, concurrency, warmup)
+    try:
+        if fabric:
+            _healthy_pids(settings, FABRIC_SERVICES)
+        result = asyncio.run(
+            run_ledger_bench(settings, options, fabric, lambda line: console.log(f"[dim]{line}"))
+        )
+    except BenchError as exc:
+        raise _fail(console, str(exc)) from exc
+    render_ledger(console, result)
+    failed = sum(run.failed for run in result.runs)
+    if failed:
+        raise _fail(console, f"{failed} transaction(s) failed; the figures are not valid")

@@ -1,0 +1,230 @@
+"""`curex bench ledger`: transactions/s and commit latency of each ledger adapter.
+
+Three runs of the same workload (create-transfer transactions between the two member
+organisations): the embedded ledger in a scratch directory, Fabric through the ledger
+port (``FabricLedger``), and, as the baseline, a bare Gateway client sending the same
+chaincode invocations with nothing of ours around it. Each keeps ``concurrency``
+transactions in flight; the embedded ledger takes them as batches of that size, as the
+gateway's intake does.
+"""
+
+import asyncio
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from curex.bench.errors import BenchError
+from curex.bench.latency import Percentiles, percentiles
+from infra.settings import InfraSettings
+from ledger_gateway.embedded import EmbeddedLedgerPort
+from ledger_gateway.fabric.gateway_client import GatewayClient
+from ledger_gateway.fabric.ledger import CHAINCODE, CHANNEL, FabricLedger
+from ledger_gateway.fabric.network import fabric_members
+from ledger_gateway.port import Committed, Ledger
+from schemas import (
+    Actor,
+    CreateTransferTx,
+    LedgerCommand,
+    OrganisationPolicy,
+    RecordRiskScoreTx,
+    RiskAssessment,
+    Role,
+    SetPolicyTx,
+)
+
+REQUESTING = "SE-KI"
+SOURCE = "ES-SERMAS"
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerBenchOptions:
+    transactions: int
+    concurrency: int
+    warmup: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRun:
+    name: str
+    committed: int
+    failed: int
+    elapsed_s: float
+    latency: Percentiles | None
+
+    @property
+    def per_s(self) -> float:
+        return self.committed / self.elapsed_s if self.elapsed_s else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerBenchResult:
+    runs: tuple[LedgerRun, ...]
+
+    def run(self, name: str) -> LedgerRun | None:
+        return next((r for r in self.runs if r.name == name), None)
+
+
+EMBEDDED = "embedded ledger (port)"
+FABRIC = "Fabric (port: FabricLedger)"
+BARE = "Fabric, bare Gateway client"
+
+
+def _system(org: str) -> Actor:
+    return Actor(user_id="curex-bench", org=org, role=Role.SYSTEM)
+
+
+def seed_commands() -> list[LedgerCommand]:
+    commands = []
+    for org in (REQUESTING, SOURCE):
+        policy = OrganisationPolicy(
+            org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
+        )
+        score = RiskAssessment(org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT")
+        commands.append(
+            LedgerCommand(correlation_id=org, actor=_system(org), tx=SetPolicyTx(policy=policy))
+        )
+        commands.append(
+            LedgerCommand(
+                correlation_id=org, actor=_system(org), tx=RecordRiskScoreTx(assessment=score)
+            )
+        )
+    return commands
+
+
+def creates(count: int) -> list[LedgerCommand]:
+    doctor = Actor(user_id="doctor.bench", org=REQUESTING, role=Role.HEALTH_PROFESSIONAL)
+    run = uuid.uuid4().hex[:8]
+    commands = []
+    for n in range(count):
+        transfer_id = f"bench-{run}-{n}"
+        commands.append(
+            LedgerCommand(
+                correlation_id=transfer_id,
+                actor=doctor,
+                tx=CreateTransferTx(
+                    transfer_id=transfer_id,
+                    source_org=SOURCE,
+                    patient_pseudonym=uuid.uuid4().hex * 2,
+                    emergency=True,
+                    reason="bench",
+                ),
+            )
+        )
+    return commands
+
+
+async def _seed(ledger: Ledger) -> None:
+    outcomes = await ledger.submit(seed_commands())
+    refused = [o for o in outcomes if not isinstance(o, Committed)]
+    if refused:
+        raise BenchError(f"the ledger refused the bench seed: {refused[0]}")
+
+
+async def _closed_loop(
+    name: str,
+    commands: list[LedgerCommand],
+    concurrency: int,
+    one: Callable[[LedgerCommand], Awaitable[bool]],
+) -> LedgerRun:
+    """``concurrency`` workers, each sending its next command once the last committed."""
+    queue = list(reversed(commands))
+    latencies: list[float] = []
+    failed = 0
+
+    async def worker() -> None:
+        nonlocal failed
+        while queue:
+            command = queue.pop()
+            started = time.perf_counter()
+            if await one(command):
+                latencies.append(time.perf_counter() - started)
+            else:
+                failed += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return LedgerRun(name, len(latencies), failed, elapsed, percentiles(latencies))
+
+
+async def _batched(
+    name: str, ledger: Ledger, commands: list[LedgerCommand], batch: int
+) -> LedgerRun:
+    latencies: list[float] = []
+    failed = 0
+    started = time.perf_counter()
+    for first in range(0, len(commands), batch):
+        chunk = commands[first : first + batch]
+        offered = time.perf_counter()
+        outcomes = await ledger.submit(chunk)
+        took = time.perf_counter() - offered
+        for outcome in outcomes:
+            if isinstance(outcome, Committed):
+                latencies.append(took)
+            else:
+                failed += 1
+    elapsed = time.perf_counter() - started
+    return LedgerRun(name, len(latencies), failed, elapsed, percentiles(latencies))
+
+
+async def bench_embedded(options: LedgerBenchOptions, scratch: Path) -> LedgerRun:
+    port = EmbeddedLedgerPort.open(scratch / "bench-ledger.sqlite")
+    try:
+        await _seed(port)
+        await _batched(EMBEDDED, port, creates(options.warmup), options.concurrency)
+        return await _batched(EMBEDDED, port, creates(options.transactions), options.concurrency)
+    finally:
+        port.close()
+
+
+async def bench_fabric_port(ledger: FabricLedger, options: LedgerBenchOptions) -> LedgerRun:
+    async def one(command: LedgerCommand) -> bool:
+        [outcome] = await ledger.submit([command])
+        return isinstance(outcome, Committed)
+
+    await _closed_loop(FABRIC, creates(options.warmup), options.concurrency, one)
+    return await _closed_loop(FABRIC, creates(options.transactions), options.concurrency, one)
+
+
+async def bench_bare_client(client: GatewayClient, options: LedgerBenchOptions) -> LedgerRun:
+    """The same chaincode invocations, straight through one Gateway client."""
+
+    async def one(command: LedgerCommand) -> bool:
+        try:
+            await client.submit_and_wait(CHAINCODE, "submit", [command.model_dump_json()])
+        except Exception:  # noqa: BLE001 - a failed transaction is counted, not fatal
+            return False
+        return True
+
+    await _closed_loop(BARE, creates(options.warmup), options.concurrency, one)
+    return await _closed_loop(BARE, creates(options.transactions), options.concurrency, one)
+
+
+async def run_ledger_bench(
+    settings: InfraSettings, options: LedgerBenchOptions, fabric: bool, log: Log
+) -> LedgerBenchResult:
+    runs: list[LedgerRun] = []
+    with tempfile.TemporaryDirectory(prefix="curex-bench-ledger-") as scratch:
+        log(f"embedded ledger: {options.transactions} transactions")
+        runs.append(await bench_embedded(options, Path(scratch)))
+    if not fabric:
+        return LedgerBenchResult(tuple(runs))
+    members = fabric_members(settings)
+    ledger = FabricLedger.connect(members, channel=CHANNEL)
+    # The creates are the requesting organisation's: the bare client signs as it.
+    requesting = next(m for m in members if m.msp_id == REQUESTING)
+    bare = GatewayClient(requesting.endpoint, requesting.identity, CHANNEL)
+    try:
+        await _seed(ledger)
+        log(f"Fabric through the ledger port: {options.transactions} transactions")
+        runs.append(await bench_fabric_port(ledger, options))
+        log(f"Fabric through a bare Gateway client: {options.transactions} transactions")
+        runs.append(await bench_bare_client(bare, options))
+    finally:
+        await ledger.close()
+        await bare.close()
+    return LedgerBenchResult(tuple(runs))
