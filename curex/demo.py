@@ -13,7 +13,7 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
-from curex.rest_client import ApplicationsClient, password_token
+from curex.rest_client import ApiError, ApplicationsClient, password_token
 from infra.runtime_settings import ServiceSettings
 from processors.intake import system_actor
 from producers.block_watch import BlockWatcher
@@ -148,6 +148,22 @@ class Scenario:
             )
         return table
 
+    async def ledger_check(self, transfer_id: str) -> str:
+        """Compares the history users see with the ledger's own record of each transaction.
+
+        The record comes from SE-KI's Blockchain API: on Fabric, the chaincode's history read
+        on SE-KI's peer, with each transaction's block as the peer's qscc reports it.
+        """
+        seen = [(e["tx_id"], e["block_number"]) for e in await self.doctor_ki.history(transfer_id)]
+        record = await self.doctor_ki.ledger_record(transfer_id)
+        recorded = [(h["tx_id"], h["block_number"]) for h in record["history"]]
+        if seen != recorded:
+            raise ApiError(f"{transfer_id}: history {seen} differs from the ledger's {recorded}")
+        return (
+            f"  [green]✓[/] all {len(seen)} transactions and blocks match {record['ledger_of']}'s "
+            "ledger record"
+        )
+
 
 class DemoSettings(ServiceSettings):
     keycloak_url: str = "http://127.0.0.1:8180"
@@ -189,6 +205,7 @@ async def run_demo(settings: DemoSettings, console: Console) -> None:
         for title, transfer_id in finished:
             console.print()
             console.print(await scenario.history_table(transfer_id, f"{title}: {transfer_id}"))
+            console.print(await scenario.ledger_check(transfer_id))
 
 
 def demo_command() -> None:

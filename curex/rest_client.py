@@ -117,6 +117,13 @@ class ApplicationsClient:
         history: list[dict[str, Any]] = response.json()
         return history
 
+    async def ledger_record(self, transfer_id: str) -> dict[str, Any]:
+        """The transfer as the caller's organisation's Blockchain API reads it."""
+        response = await self.http.get(f"/v1/transfers/{transfer_id}/ledger")
+        response.raise_for_status()
+        record: dict[str, Any] = response.json()
+        return record
+
     async def wait_state(
         self, transfer_id: str, state: TransferState, within: float = 60
     ) -> Transfer:
