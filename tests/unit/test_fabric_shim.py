@@ -323,9 +323,9 @@ async def server() -> AsyncIterator[Server]:
         return outcome
 
     executor = concurrent.futures.ThreadPoolExecutor(16)
-    grpc_server, port = await start_server("127.0.0.1:0", CHAINCODE_ID, chaincode, executor)
+    grpc_server, port = start_server("127.0.0.1:0", CHAINCODE_ID, chaincode, executor)
     yield Server(port, calls)
-    await grpc_server.stop(grace=None)
+    await asyncio.to_thread(lambda: grpc_server.stop(grace=None).wait())
     await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
 
@@ -748,14 +748,28 @@ async def _start_process(port: int = 0) -> tuple[asyncio.subprocess.Process, int
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert process.stderr is not None
+    stderr = process.stderr
+    assert stderr is not None
     async with asyncio.timeout(TIMEOUT_S):
-        while line := await process.stderr.readline():
+        while line := await stderr.readline():
             record = json.loads(line)
             if record["event"] == "chaincode server started":
                 assert record["service"] == "chaincode"
-                return process, int(record["port"])
-    raise AssertionError("the chaincode server did not start")
+                break
+        else:
+            raise AssertionError("the chaincode server did not start")
+
+    async def drain() -> None:  # a full pipe would block the server's logging
+        while await stderr.read(65536):
+            pass
+
+    task = asyncio.create_task(drain())
+    _drains.add(task)
+    task.add_done_callback(_drains.discard)
+    return process, int(record["port"])
+
+
+_drains: set[asyncio.Task[None]] = set()
 
 
 async def test_the_server_process_restarts_and_the_peer_reconnects() -> None:

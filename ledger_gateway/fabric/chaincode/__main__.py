@@ -4,9 +4,10 @@ Environment: ``CUREX_CHAINCODE_ID`` (the package id the peer knows), ``CUREX_CHA
 (host:port to listen on), ``CUREX_FABRIC_MEMBERS`` (comma-separated member MSP ids).
 """
 
-import asyncio
 import concurrent.futures
 import signal
+import threading
+from types import FrameType
 
 import structlog
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,17 +30,19 @@ class ChaincodeSettings(BaseSettings):
         return frozenset(m.strip() for m in self.fabric_members.split(",") if m.strip())
 
 
-async def serve(settings: ChaincodeSettings) -> None:
+def serve(settings: ChaincodeSettings) -> None:
     log = structlog.get_logger()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    executor = concurrent.futures.ThreadPoolExecutor(
+        signal.signal(signum, on_signal)
+    with concurrent.futures.ThreadPoolExecutor(
         settings.chaincode_workers, thread_name_prefix="chaincode-tx"
-    )
-    try:
-        server, port = await start_server(
+    ) as executor:
+        server, port = start_server(
             settings.chaincode_address,
             settings.chaincode_id,
             TransferChaincode(settings.members),
@@ -52,17 +55,15 @@ async def serve(settings: ChaincodeSettings) -> None:
             port=port,
             members=sorted(settings.members),
         )
-        await stop.wait()
+        stop.wait()
         log.info("chaincode server stopping")
-        await server.stop(grace=5)
-    finally:
-        # Off the event loop: a transaction still running needs it to hear its stream is gone.
-        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        # Stopping cancels the streams, which fails every request still waiting.
+        server.stop(grace=5).wait()
 
 
 def main() -> None:
     configure_logging("chaincode")
-    asyncio.run(serve(ChaincodeSettings()))
+    serve(ChaincodeSettings())
 
 
 if __name__ == "__main__":

@@ -7,17 +7,17 @@ and history queries, ...) with the transaction's channel id and tx id, and the p
 RESPONSE or ERROR comes back on the same stream, matched by (channel id, tx id). A
 transaction ends with COMPLETED carrying a ``peer.Response`` and its chaincode event.
 
-Every message we send goes through one queue that feeds the response stream, so writes
-are never interleaved; every pending request lives on the event loop, so routing needs no
-lock. A lost stream fails its pending requests at once; the peer reconnects and registers
-again on a new stream.
+Threads, no event loop: gRPC's own thread writes the stream from one queue, so writes are
+never interleaved; a reader thread routes the peer's answers to the waiting transaction.
+A lost stream fails its pending requests at once; the peer reconnects and registers again
+on a new stream.
 """
 
-import asyncio
 import concurrent.futures
-import contextlib
 import enum
-from collections.abc import AsyncIterator, Callable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
@@ -45,6 +45,7 @@ _SERVER_OPTIONS = [
     ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
     ("grpc.http2.max_ping_strikes", 0),
 ]
+_STREAMS = 16  # concurrent Connect streams (one per peer that runs us, and reconnects)
 
 
 class PeerError(Exception):
@@ -101,21 +102,14 @@ class _TxLink:
     def call(self, kind: MessageType, payload: bytes) -> bytes:
         if self.finished:
             raise PeerError("the transaction has already completed")
-        if self._session.closed:  # fail at once, even while the event loop is busy stopping
-            raise PeerError("the peer's stream is gone")
         request = ChaincodeMessage(
             type=kind, payload=payload, txid=self._tx_id, channel_id=self._channel_id
         )
-        try:
-            pending = asyncio.run_coroutine_threadsafe(
-                self._session.request(request), self._session.loop
-            )
-        except RuntimeError as err:  # the event loop is closed: the server is stopping
-            raise PeerError("the chaincode server is stopping") from err
+        pending = self._session.post(request)
         try:
             reply = pending.result(self._timeout_s)
         except concurrent.futures.TimeoutError as err:
-            pending.cancel()
+            self._session.forget(request, pending)
             raise PeerError(f"no answer to {_name(kind)} in {self._timeout_s} s") from err
         if reply.type == ChaincodeMessage.RESPONSE:
             return reply.payload
@@ -134,29 +128,29 @@ class _Session:
         executor: concurrent.futures.Executor,
         request_timeout_s: float,
     ) -> None:
-        self.loop = asyncio.get_running_loop()
         self._chaincode_id = chaincode_id
         self._chaincode = chaincode
         self._executor = executor
         self._request_timeout_s = request_timeout_s
-        self._outbox: asyncio.Queue[ChaincodeMessage | None] = asyncio.Queue()
-        self._waiting: dict[_TxKey, asyncio.Future[ChaincodeMessage]] = {}
+        self._outbox: queue.SimpleQueue[ChaincodeMessage | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards everything below
+        self._waiting: dict[_TxKey, concurrent.futures.Future[ChaincodeMessage]] = {}
         self._running: set[_TxKey] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._state = _State.CREATED
         self._closed = False
+        self._state = _State.CREATED  # only the reader thread changes it
         self._log = structlog.get_logger().bind(chaincode_id=chaincode_id)
 
     # ---- the single writer ---------------------------------------------------------
 
     def _send(self, message: ChaincodeMessage) -> None:
         if not self._closed:
-            self._outbox.put_nowait(message)
+            self._outbox.put(message)
 
-    async def outgoing(self) -> AsyncIterator[ChaincodeMessage]:
+    def outgoing(self) -> Iterator[ChaincodeMessage]:
+        """What gRPC writes to the stream, in order, until the session closes."""
         register = chaincode_pb2.ChaincodeID(name=self._chaincode_id)
         yield ChaincodeMessage(type=ChaincodeMessage.REGISTER, payload=register.SerializeToString())
-        while (message := await self._outbox.get()) is not None:
+        while (message := self._outbox.get()) is not None:
             yield message
 
     @property
@@ -164,37 +158,46 @@ class _Session:
         return self._closed
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._outbox.put_nowait(None)
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(PeerError("the peer's stream is gone"))
-        self._waiting.clear()
+        """Ends the stream; every waiting request fails. Safe from any thread, repeatedly."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            waiting = list(self._waiting.values())
+            self._waiting.clear()
+        self._outbox.put(None)
+        for future in waiting:
+            future.set_exception(PeerError("the peer's stream is gone"))
 
-    # ---- requests from transactions (called on the loop) -----------------------------
+    # ---- requests from transactions (worker threads) ---------------------------------
 
-    async def request(self, message: ChaincodeMessage) -> ChaincodeMessage:
-        if self._closed:
-            raise PeerError("the peer's stream is gone")
+    def post(self, message: ChaincodeMessage) -> concurrent.futures.Future[ChaincodeMessage]:
+        """Sends ``message``; the future of the peer's answer."""
         key = (message.channel_id, message.txid)
-        if key in self._waiting:
-            raise PeerError("a request of this transaction is already waiting")
-        future: asyncio.Future[ChaincodeMessage] = self.loop.create_future()
-        self._waiting[key] = future
-        self._send(message)
-        try:
-            return await future
-        finally:
+        future: concurrent.futures.Future[ChaincodeMessage] = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise PeerError("the peer's stream is gone")
+            if key in self._waiting:
+                raise PeerError("a request of this transaction is already waiting")
+            self._waiting[key] = future
+        self._outbox.put(message)
+        return future
+
+    def forget(
+        self, message: ChaincodeMessage, future: concurrent.futures.Future[ChaincodeMessage]
+    ) -> None:
+        """Stops waiting for an answer (a timeout); a late answer is then ignored."""
+        key = (message.channel_id, message.txid)
+        with self._lock:
             if self._waiting.get(key) is future:
                 del self._waiting[key]
 
-    # ---- messages from the peer --------------------------------------------------------
+    # ---- messages from the peer (the reader thread) ------------------------------------
 
-    async def read(self, requests: AsyncIterator[ChaincodeMessage]) -> None:
+    def read(self, requests: Iterator[ChaincodeMessage]) -> None:
         try:
-            async for message in requests:
+            for message in requests:
                 self._receive(message)
                 if self._closed:
                     break
@@ -213,21 +216,19 @@ class _Session:
             self._state = _State.READY
             self._log.info("registered with peer")
         elif self._state is not _State.READY:
-            self._log.warning(
-                "unexpected message, closing", type=_name(kind), state=self._state.value
-            )
-            self._reply_error(message, f"cannot handle {_name(kind)} while {self._state.value}")
+            state = self._state.value
+            self._log.warning("unexpected message, closing", type=_name(kind), state=state)
+            self._reply_error(message, f"cannot handle {_name(kind)} while {state}")
             self.close()
         elif kind in (ChaincodeMessage.RESPONSE, ChaincodeMessage.ERROR):
-            future = self._waiting.get((message.channel_id, message.txid))
-            if future is None or future.done():
+            with self._lock:
+                future = self._waiting.pop((message.channel_id, message.txid), None)
+            if future is None:
                 self._log.warning("answer nobody waits for", type=_name(kind), tx_id=message.txid)
             else:
                 future.set_result(message)
         elif kind in (ChaincodeMessage.TRANSACTION, ChaincodeMessage.INIT):
-            task = asyncio.create_task(self._execute(message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(message)
         else:
             self._reply_error(message, f"cannot handle {_name(kind)}")
 
@@ -243,25 +244,24 @@ class _Session:
 
     # ---- transactions ------------------------------------------------------------------
 
-    async def _execute(self, message: ChaincodeMessage) -> None:
+    def _start(self, message: ChaincodeMessage) -> None:
         key = (message.channel_id, message.txid)
-        if key in self._running:
+        with self._lock:
+            duplicate = key in self._running
+            self._running.add(key)
+        if duplicate:
             self._reply_error(message, "this transaction is already executing")
             return
-        self._running.add(key)
-        link = _TxLink(self, message.channel_id, message.txid, self._request_timeout_s)
         try:
-            reply = await self.loop.run_in_executor(self._executor, self._run, message, link)
-        except Exception:  # noqa: BLE001 - the pool refused the work: the server is stopping
-            self._log.exception("transaction not run", tx_id=message.txid)
-            reply = _completed(message, _failure("the chaincode server is stopping"))
-        finally:
-            link.finished = True
-            self._running.discard(key)
-        self._send(reply)
+            self._executor.submit(self._execute, message)
+        except RuntimeError:  # the pool is shut down: the server is stopping
+            with self._lock:
+                self._running.discard(key)
+            self._send(_completed(message, _failure("the chaincode server is stopping")))
 
-    def _run(self, message: ChaincodeMessage, link: _TxLink) -> ChaincodeMessage:
-        """In a worker thread: the chaincode's verdict, never an exception."""
+    def _execute(self, message: ChaincodeMessage) -> None:
+        """In a worker thread: run the chaincode and send its verdict, never raise."""
+        link = _TxLink(self, message.channel_id, message.txid, self._request_timeout_s)
         try:
             chaincode_input = chaincode_pb2.ChaincodeInput.FromString(message.payload)
             invocation = Invocation(
@@ -274,7 +274,11 @@ class _Session:
         except Exception as err:  # noqa: BLE001 - a defect of the chaincode layer: answer, never hang
             self._log.error("chaincode raised", tx_id=message.txid, error_type=type(err).__name__)
             outcome = _failure("the chaincode failed")
-        return _completed(message, outcome)
+        finally:
+            link.finished = True
+            with self._lock:
+                self._running.discard((message.channel_id, message.txid))
+        self._send(_completed(message, outcome))
 
 
 def _failure(message: str) -> Outcome:
@@ -298,7 +302,7 @@ def _completed(request: ChaincodeMessage, outcome: Outcome) -> ChaincodeMessage:
 
 
 class ChaincodeService(chaincode_shim_pb2_grpc.ChaincodeServicer):
-    """The ``protos.Chaincode`` service the peer connects to."""
+    """The ``protos.Chaincode`` service the peer connects to (a sync gRPC server)."""
 
     def __init__(
         self,
@@ -312,39 +316,39 @@ class ChaincodeService(chaincode_shim_pb2_grpc.ChaincodeServicer):
         self._executor = executor
         self._request_timeout_s = request_timeout_s
 
-    async def Connect(
+    def Connect(
         self,
-        request_iterator: AsyncIterator[ChaincodeMessage] | Iterator[ChaincodeMessage],
-        context: object,
-    ) -> AsyncIterator[ChaincodeMessage]:
-        assert isinstance(request_iterator, AsyncIterator), "served by grpc.aio only"
+        request_iterator: Iterator[ChaincodeMessage],
+        context: grpc.ServicerContext,
+    ) -> Iterator[ChaincodeMessage]:
         session = _Session(
             self._chaincode_id, self._chaincode, self._executor, self._request_timeout_s
         )
-        reader = asyncio.create_task(session.read(request_iterator))
-        try:
-            async for message in session.outgoing():
-                yield message
-        finally:
-            session.close()
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        # However the RPC ends (the peer goes away, the server stops), the session closes.
+        context.add_callback(session.close)
+        threading.Thread(
+            target=session.read, args=(request_iterator,), name="chaincode-stream", daemon=True
+        ).start()
+        return session.outgoing()
 
 
-async def start_server(
+def start_server(
     address: str,
     chaincode_id: str,
     chaincode: Chaincode,
     executor: concurrent.futures.Executor,
-) -> tuple[grpc.aio.Server, int]:
+) -> tuple[grpc.Server, int]:
     """A started plaintext server and the port it listens on (``host:0`` picks one)."""
-    server = grpc.aio.server(options=_SERVER_OPTIONS)
+    server = grpc.server(
+        concurrent.futures.ThreadPoolExecutor(_STREAMS, thread_name_prefix="chaincode-grpc"),
+        options=_SERVER_OPTIONS,
+        maximum_concurrent_rpcs=_STREAMS,
+    )
     chaincode_shim_pb2_grpc.add_ChaincodeServicer_to_server(
         ChaincodeService(chaincode_id, chaincode, executor), server
     )
     port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    await server.start()
+    server.start()
     return server, port
