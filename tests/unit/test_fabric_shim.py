@@ -122,6 +122,7 @@ class _Tx:
     commit: bool
     writes: dict[str, bytes] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    late: list[chaincode_shim_pb2.ChaincodeMessage] = field(default_factory=list)
 
 
 class FakePeer:
@@ -246,7 +247,19 @@ class FakePeer:
             id=iterator,
         ).SerializeToString()
 
+    def release(self) -> None:
+        """Answers the requests held back by ``silent_on``, and holds back no more."""
+        self.silent_on = set()
+        held, self.unanswered = self.unanswered, []
+        for message in held:
+            task = asyncio.create_task(self._answer(self._txs[message.txid], message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     def _finish(self, tx_id: str, tx: _Tx, message: chaincode_shim_pb2.ChaincodeMessage) -> None:
+        if tx.future.done():  # a second verdict for the same tx id
+            tx.late.append(message)
+            return
         ok = (
             message.type == Msg.COMPLETED
             and proposal_response_pb2.Response.FromString(message.payload).status == 200
@@ -265,14 +278,22 @@ class FakePeer:
 
     # ---- transactions ----------------------------------------------------------------
 
-    def start(self, *args: str, msp: str, commit: bool = True, tx_id: str | None = None) -> str:
+    def start(
+        self,
+        *args: str,
+        msp: str,
+        commit: bool = True,
+        tx_id: str | None = None,
+        kind: int = Msg.TRANSACTION,
+    ) -> str:
         tx_id = tx_id or uuid.uuid4().hex
         now = datetime.now(UTC)
-        self._txs[tx_id] = _Tx(now, asyncio.get_running_loop().create_future(), commit)
+        if tx_id not in self._txs:
+            self._txs[tx_id] = _Tx(now, asyncio.get_running_loop().create_future(), commit)
         chaincode_input = chaincode_pb2.ChaincodeInput(args=[a.encode() for a in args])
         self.send(
             Msg(
-                type=Msg.TRANSACTION,
+                type=kind,
                 txid=tx_id,
                 channel_id=CHANNEL,
                 payload=chaincode_input.SerializeToString(),
@@ -618,6 +639,38 @@ async def test_a_query_abandoned_mid_way_is_closed(peer: FakePeer) -> None:
 
     assert reply.error["code"] == "CONTRACT_FAILURE"
     assert reply.requests[-2:] == ["QUERY_STATE_NEXT", "QUERY_STATE_CLOSE"]
+
+
+async def test_init_runs_the_chaincode_and_fails_as_an_error_message(peer: FakePeer) -> None:
+    ok = await peer.result(peer.start("transfer", new_transfer_id(), msp=SOURCE, kind=Msg.INIT))
+    assert ok.status == 200
+    failed = await peer.result(peer.start("nonsense", msp=SOURCE, kind=Msg.INIT))
+    assert failed.message.type == Msg.ERROR
+    assert failed.message.payload.startswith(b"CUREX:")
+
+
+async def test_a_tx_id_already_executing_is_refused(peer: FakePeer) -> None:
+    peer.silent_on = {"GET_STATE"}
+    tx_id = peer.start("transfer", new_transfer_id(), msp=SOURCE)
+    await poll(lambda: len(peer.unanswered) == 1)
+
+    peer.start("transfer", new_transfer_id(), msp=SOURCE, tx_id=tx_id)
+    duplicate = await peer.result(tx_id)
+    assert duplicate.message.type == Msg.ERROR
+    assert b"already executing" in duplicate.message.payload
+
+    peer.release()
+    tx = peer._txs[tx_id]
+    await poll(lambda: len(tx.late) == 1)
+    assert tx.late[0].type == Msg.COMPLETED
+
+
+async def test_an_unexpected_message_is_answered_with_an_error(peer: FakePeer) -> None:
+    tx_id = peer.start("transfer", new_transfer_id(), msp=SOURCE, kind=Msg.GET_STATE)
+    reply = await peer.result(tx_id)
+    assert reply.message.type == Msg.ERROR
+    # The stream still works.
+    assert (await peer.invoke("transfer", new_transfer_id(), msp=SOURCE)).status == 200
 
 
 async def test_keepalives_are_echoed(peer: FakePeer) -> None:
