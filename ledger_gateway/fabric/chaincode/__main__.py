@@ -1,7 +1,8 @@
 """Serve the transfer chaincode: ``python -m ledger_gateway.fabric.chaincode``.
 
 Environment: ``CUREX_CHAINCODE_ID`` (the package id the peer knows), ``CUREX_CHAINCODE_ADDRESS``
-(host:port to listen on), ``CUREX_FABRIC_MEMBERS`` (comma-separated member MSP ids).
+(host:port to listen on), ``CUREX_FABRIC_MEMBERS`` (comma-separated member MSP ids),
+optionally ``CUREX_CHAINCODE_WORKERS`` (transactions run at once, default 64).
 """
 
 import concurrent.futures
