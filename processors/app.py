@@ -1,23 +1,23 @@
-"""The faust app: thin agents around the pure intake and reaction functions.
+"""The processors' handlers: thin I/O around the pure intake and reaction functions.
 
-At-least-once delivery: faust flushes the producer before it commits offsets, so a
-command is on ``curex.ledger.commands`` before its input is marked done. Exactly-once
-effects come from the contract's idempotency on event ids.
+Intake turns requests, consent decisions and risk scores into ledger commands; the
+reactions follow ``curex.ledger.blocks`` and derive what the platform does next; the
+expiry timer asks the ledger to expire consents not given in time. Everything goes out
+through an ``Outbox`` whose deliveries are awaited before the input is committed
+(at-least-once); exactly-once effects come from the contract's idempotency on event ids.
 """
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
 
-import faust
 import structlog
+from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
 
-from processors.handling import handle_message
+from processors.consuming import Handler, Outbox, Record
+from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines
 from processors.intake import ledger_command_for, ledger_command_for_assessment
 from processors.reactions import expire_command, react
 from processors.records import RecordsSystem
-from processors.settings import ProcessorSettings
 from schemas import (
     CONSENT_DECISION,
     LEDGER_REPORT,
@@ -25,11 +25,9 @@ from schemas import (
     LedgerCommand,
     RiskAssessment,
     TransactionCommitted,
-    dead_letter_for,
 )
 from schemas.topics import (
     CONSENT_DECISIONS,
-    DEADLETTER,
     LEDGER_BLOCKS,
     LEDGER_COMMANDS,
     RISK_SCORES,
@@ -39,132 +37,85 @@ from schemas.topics import (
 log = structlog.get_logger()
 
 
-def create_app(settings: ProcessorSettings, records: RecordsSystem) -> faust.App:
-    app = faust.App(
-        settings.processors_app_id,
-        broker=f"kafka://{settings.kafka_bootstrap}",
-        store="memory://",
-        datadir=str(settings.worker_dir),
-        web_host="127.0.0.1",
-        web_bind="127.0.0.1",
-        web_port=settings.processors_health_port,
-        topic_partitions=LEDGER_BLOCKS.partitions,
-        topic_replication_factor=1,
-        producer_acks=-1,
-        consumer_auto_offset_reset="earliest",
-        broker_commit_interval=0.5,
-        # Static membership: a restarted worker takes its partitions back at once instead
-        # of waiting for the dead member's session to time out.
-        consumer_group_instance_id=settings.processors_instance_id,
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=3.0,
-        autodiscover=False,
+async def submit(outbox: Outbox, command: LedgerCommand) -> None:
+    structlog.contextvars.bind_contextvars(
+        correlation_id=command.correlation_id, event_id=str(command.event_id)
     )
+    await outbox.send(LEDGER_COMMANDS.name, command, command.correlation_id.encode())
 
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(
-            name, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
-        )
 
-    requests, consents, scores = (
-        topic(t.name) for t in (TRANSFER_REQUESTS, CONSENT_DECISIONS, RISK_SCORES)
-    )
-    blocks, commands, deadletters = (
-        topic(t.name) for t in (LEDGER_BLOCKS, LEDGER_COMMANDS, DEADLETTER)
-    )
-    deadlines = app.Table("consent-deadlines", default=None, partitions=LEDGER_BLOCKS.partitions)
+async def intake_request(record: Record, outbox: Outbox) -> None:
+    await submit(outbox, ledger_command_for(TRANSFER_REQUEST.validate_json(record.value or b"")))
 
-    async def submit(command: LedgerCommand) -> None:
-        structlog.contextvars.bind_contextvars(
-            correlation_id=command.correlation_id, event_id=str(command.event_id)
-        )
-        await commands.send(
-            key=command.correlation_id.encode(), value=command.model_dump_json().encode()
-        )
 
-    async def dead_letter(event: faust.EventT[bytes], error: str) -> None:
-        message = event.message
-        letter = dead_letter_for(
-            message.topic, message.partition, message.offset, message.key, message.value, error
-        )
-        log.warning(
-            "dead-lettered", topic=message.topic, partition=message.partition, offset=message.offset
-        )
-        await deadletters.send(key=message.key, value=letter.model_dump_json().encode())
+async def intake_consent(record: Record, outbox: Outbox) -> None:
+    await submit(outbox, ledger_command_for(CONSENT_DECISION.validate_json(record.value or b"")))
 
-    async def consume(
-        stream: faust.StreamT[bytes], *, handler: Callable[[bytes], Awaitable[None]]
-    ) -> None:
-        async for event in stream.events():
-            message = event.message
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(
-                topic=message.topic, partition=message.partition, offset=message.offset
-            )
-            outcome = await handle_message(
-                partial(handler, event.value), partial(dead_letter, event)
-            )
-            log.info("message handled", outcome=outcome.value)
 
-    async def intake_request(value: bytes) -> None:
-        await submit(ledger_command_for(TRANSFER_REQUEST.validate_json(value)))
+async def record_risk_score(record: Record, outbox: Outbox) -> None:
+    assessment = RiskAssessment.model_validate_json(record.value or b"")
+    await submit(outbox, ledger_command_for_assessment(assessment))
 
-    async def intake_consent(value: bytes) -> None:
-        await submit(ledger_command_for(CONSENT_DECISION.validate_json(value)))
 
-    async def record_risk_score(value: bytes) -> None:
-        assessment = RiskAssessment.model_validate_json(value)
-        await submit(ledger_command_for_assessment(assessment))
+INTAKE_HANDLERS: dict[str, Handler] = {
+    TRANSFER_REQUESTS.name: intake_request,
+    CONSENT_DECISIONS.name: intake_consent,
+    RISK_SCORES.name: record_risk_score,
+}
 
-    async def react_to_commit(value: bytes) -> None:
-        report = LEDGER_REPORT.validate_json(value)
+
+class Reactions:
+    """What follows a committed transaction, and the consent deadlines it sets."""
+
+    def __init__(self, records: RecordsSystem, deadlines: ConsentDeadlines) -> None:
+        self._records = records
+        self._deadlines = deadlines
+
+    def handlers(self) -> dict[str, Handler]:
+        return {LEDGER_BLOCKS.name: self.react_to_commit}
+
+    async def react_to_commit(self, record: Record, outbox: Outbox) -> None:
+        report = LEDGER_REPORT.validate_json(record.value or b"")
         structlog.contextvars.bind_contextvars(correlation_id=report.correlation_id)
         if not isinstance(report, TransactionCommitted) or report.result.transfer is None:
             return
-        reaction = react(report.tx_id, report.result.transfer, records)
+        reaction = react(report.tx_id, report.result.transfer, self._records)
         for command in reaction.commands:
-            await submit(command)
+            await submit(outbox, command)
         if reaction.deadline is not None:
-            track_deadline(
-                reaction.deadline.transfer_id,
-                reaction.deadline.source_org,
-                reaction.deadline.deadline,
-            )
-
-    for source, handler in (
-        (requests, intake_request),
-        (consents, intake_consent),
-        (scores, record_risk_score),
-        (blocks, react_to_commit),
-    ):
-        app.agent(source, name=handler.__name__)(partial(consume, handler=handler))
-
-    def track_deadline(transfer_id: str, source_org: str, deadline: datetime | None) -> None:
-        if deadline is None:
-            if deadlines.get(transfer_id) is not None:
-                deadlines[transfer_id] = None
-        else:
-            deadlines[transfer_id] = {"source_org": source_org, "at": deadline.isoformat()}
-
-    @app.timer(interval=settings.expiry_check_interval_s)  # type: ignore[untyped-decorator]
-    async def expire_overdue_consents() -> None:
-        now = datetime.now(UTC)
-        overdue: list[tuple[str, dict[str, Any]]] = [
-            (transfer_id, entry)
-            for transfer_id, entry in list(deadlines.items())
-            if entry is not None and datetime.fromisoformat(entry["at"]) <= now
-        ]
-        for transfer_id, entry in overdue:
-            await submit(
-                expire_command(
-                    transfer_id, entry["source_org"], datetime.fromisoformat(entry["at"])
+            change = self._deadlines.track(reaction.deadline)
+            if change is not None:
+                # The block's partition, as the faust table did: one transfer, one partition.
+                await outbox.send_raw(
+                    CONSENT_DEADLINES.name, change.value, change.key, record.partition
                 )
-            )
-        if overdue:
-            log.info("expiry requested", transfers=len(overdue))
 
-    @app.page("/health")
-    async def health(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
 
-    return app
+async def expire_overdue(
+    deadlines: ConsentDeadlines, producer: AIOKafkaProducer, now: datetime | None = None
+) -> int:
+    """Asks the ledger to expire every overdue consent; returns how many it asked for.
+
+    Repeated every tick until the EXPIRED commit clears the deadline: the derived event
+    id makes the repeats replays.
+    """
+    overdue = deadlines.overdue(now or datetime.now(UTC))
+    if not overdue:
+        return 0
+    outbox = Outbox(producer)
+    requested = 0
+    for transfer_id, pending in overdue:
+        try:
+            command = expire_command(transfer_id, pending.source_org, pending.at)
+        except ValidationError:
+            # Only a damaged changelog record can name no valid transfer: never retry it.
+            log.warning("unusable consent deadline dropped")
+            deadlines.discard(transfer_id)
+            continue
+        await submit(outbox, command)
+        requested += 1
+    await outbox.delivered()
+    structlog.contextvars.clear_contextvars()
+    if requested:
+        log.info("expiry requested", transfers=requested)
+    return requested

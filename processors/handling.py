@@ -4,7 +4,9 @@ ProcessingError
  └── RecordsUnavailable   (retriable: the records system did not answer)
 
 Anything else a handler raises (a schema violation, a bug) is not retriable: the message
-goes to the dead-letter topic with the error, and the stream moves on.
+goes to the dead-letter topic with the error, and the stream moves on. The exception is
+``OutputFailed``: Kafka refused an output, which says nothing about the message, so it
+propagates; the consumer stops before committing and the message is read again.
 """
 
 import asyncio
@@ -22,6 +24,10 @@ class ProcessingError(Exception):
 
 class RecordsUnavailable(ProcessingError):
     retriable = True
+
+
+class OutputFailed(Exception):
+    """An output could not be handed to Kafka: not the message's fault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,8 @@ async def handle_message(
     while True:
         try:
             await work()
+        except OutputFailed:
+            raise
         except ValidationError as error:
             await dead_letter(f"invalid message: {error}")
             return Outcome.DEAD_LETTERED

@@ -8,14 +8,14 @@ from infra.runtime_settings import ServiceSettings
 class ProcessorSettings(ServiceSettings):
     processors_health_port: int = 8095
     read_model_port: int = 8096
-    processors_app_id: str = "curex-processors"
+    # Consumer groups <prefix>-intake and <prefix>-reactions.
+    processors_group_prefix: str = "curex-processors"
     processors_instance_id: str = "curex-processors-1"
+    # The faust app's group: a new group starts from its offsets ("" to start afresh).
+    processors_legacy_group: str = "curex-processors"
+    processors_max_batch: int = 500
     expiry_check_interval_s: float = 1.0
 
     @property
     def records_dir(self) -> Path:
         return self.data_dir / "records"
-
-    @property
-    def worker_dir(self) -> Path:
-        return self.data_dir / "processors"

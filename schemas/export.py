@@ -76,8 +76,9 @@ _PAYLOADS: dict[str, tuple[type[Message], ...]] = {
 _SERVICES: dict[str, str] = {
     "producers": "Applications Server (FastAPI): REST API for HPA/PA, publishes their commands",
     "processors": (
-        "faust-streaming agents: intake validation, risk-audit trigger, consent branching "
-        "and timeouts, availability query, read-model projector, dead-lettering"
+        "aiokafka consumer loops that commit an input only after its outputs are "
+        "acknowledged: intake validation, risk-audit trigger, consent branching and "
+        "timeouts, availability query, read-model projector, dead-lettering"
     ),
     "ledger_gateway": (
         "Blockchain API, one per organisation: submits transactions, streams committed blocks"

@@ -1,9 +1,11 @@
 """Retry what is retriable, dead-letter what is not, and never stop the stream."""
 
+import pytest
 from pydantic import BaseModel, ValidationError
 
 from processors.handling import (
     Outcome,
+    OutputFailed,
     ProcessingError,
     RecordsUnavailable,
     RetryPolicy,
@@ -73,3 +75,11 @@ async def test_non_retriable_and_unexpected_failures_are_dead_lettered_at_once()
         assert await recorder.run() is Outcome.DEAD_LETTERED
         assert recorder.calls == 1
         assert recorder.sleeps == []
+
+
+async def test_a_failed_output_is_not_the_messages_fault_and_stops_the_stream() -> None:
+    recorder = Recorder([OutputFailed("curex.ledger.commands: broker unavailable")])
+    with pytest.raises(OutputFailed):
+        await recorder.run()
+    assert recorder.calls == 1
+    assert recorder.dead_letters == []
