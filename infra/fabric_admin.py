@@ -30,13 +30,17 @@ from infra.settings import FabricOrg, InfraSettings
 
 _STATUS_LINE = re.compile(r"^Status: (\d+)\n", re.MULTILINE)
 _HTTP_NOT_FOUND = 404
-_NAME_FLAGS = ("-C", CHANNEL, "-n", CHAINCODE_NAME)
+
+
+def _name_flags(channel: str) -> list[str]:
+    return ["-C", channel, "-n", CHAINCODE_NAME]
 
 
 @dataclass(frozen=True, slots=True)
 class ChaincodeDefinition:
-    """What the channel's members agree on (the package each org runs is its own)."""
+    """What a channel's members agree on (the package each org runs is its own)."""
 
+    channel: str
     version: str
     sequence: int
     signature_policy: str
@@ -70,9 +74,17 @@ def _osnadmin(settings: InfraSettings, args: list[str]) -> tuple[int, dict[str, 
     return int(match.group(1)), cast(dict[str, Any], json.loads(body)) if body else {}
 
 
-def orderer_channel(settings: InfraSettings) -> dict[str, Any] | None:
-    """The orderer's view of channel `curex` (status, consensusRelation, height), or None."""
-    status, body = _osnadmin(settings, ["list", "--channelID", CHANNEL])
+def orderer_channels(settings: InfraSettings) -> list[str]:
+    """The names of the channels the orderer has joined."""
+    status, body = _osnadmin(settings, ["list"])
+    if status != 200:
+        raise FabricCommandFailed(f"osnadmin channel list answered {status}: {body}")
+    return [str(entry["name"]) for entry in body.get("channels") or []]
+
+
+def orderer_channel(settings: InfraSettings, channel: str = CHANNEL) -> dict[str, Any] | None:
+    """The orderer's view of `channel` (status, consensusRelation, height), or None."""
+    status, body = _osnadmin(settings, ["list", "--channelID", channel])
     if status == _HTTP_NOT_FOUND:
         return None
     if status != 200:
@@ -80,9 +92,10 @@ def orderer_channel(settings: InfraSettings) -> dict[str, Any] | None:
     return body
 
 
-def join_orderer(settings: InfraSettings) -> None:
+def join_orderer(settings: InfraSettings, channel: str = CHANNEL) -> None:
+    block = channel_block(settings, channel)
     status, body = _osnadmin(
-        settings, ["join", "--channelID", CHANNEL, "--config-block", str(channel_block(settings))]
+        settings, ["join", "--channelID", channel, "--config-block", str(block)]
     )
     if status != 201:
         raise FabricCommandFailed(f"osnadmin channel join answered {status}: {body}")
@@ -127,8 +140,8 @@ def peer_channels(settings: InfraSettings, org: FabricOrg) -> list[str]:
     return [line.strip() for line in stdout.splitlines()[1:] if line.strip()]
 
 
-def join_peer(settings: InfraSettings, org: FabricOrg) -> None:
-    _peer(settings, org, ["channel", "join", "-b", str(channel_block(settings))])
+def join_peer(settings: InfraSettings, org: FabricOrg, channel: str = CHANNEL) -> None:
+    _peer(settings, org, ["channel", "join", "-b", str(channel_block(settings, channel))])
 
 
 def installed_package_ids(settings: InfraSettings, org: FabricOrg) -> set[str]:
@@ -141,12 +154,14 @@ def install(settings: InfraSettings, org: FabricOrg, package_file: str) -> None:
     _peer(settings, org, ["lifecycle", "chaincode", "install", package_file])
 
 
-def committed(settings: InfraSettings, org: FabricOrg) -> dict[str, Any] | None:
-    """The committed definition of the chaincode (version, sequence, approvals), or None."""
+def committed(
+    settings: InfraSettings, org: FabricOrg, channel: str = CHANNEL
+) -> dict[str, Any] | None:
+    """The chaincode's definition committed on `channel` (version, sequence, approvals), or None."""
     result = run_fabric(
         settings,
         "peer",
-        ["lifecycle", "chaincode", "querycommitted", *_NAME_FLAGS, "--output", "json"],
+        ["lifecycle", "chaincode", "querycommitted", *_name_flags(channel), "--output", "json"],
         env=_admin_env(settings, org),
     )
     if result.returncode != 0:
@@ -157,8 +172,10 @@ def committed(settings: InfraSettings, org: FabricOrg) -> dict[str, Any] | None:
     return cast(dict[str, Any], json.loads(result.stdout))
 
 
-def approved_package_id(settings: InfraSettings, org: FabricOrg, sequence: int) -> str | None:
-    """The package id `org` approved at `sequence` ("" when none), or None if no approval."""
+def approved_package_id(
+    settings: InfraSettings, org: FabricOrg, sequence: int, channel: str = CHANNEL
+) -> str | None:
+    """The package id `org` approved on `channel` at `sequence` ("" when none), or None."""
     result = run_fabric(
         settings,
         "peer",
@@ -166,7 +183,7 @@ def approved_package_id(settings: InfraSettings, org: FabricOrg, sequence: int) 
             "lifecycle",
             "chaincode",
             "queryapproved",
-            *_NAME_FLAGS,
+            *_name_flags(channel),
             "--sequence",
             str(sequence),
             "--output",
@@ -185,7 +202,7 @@ def approved_package_id(settings: InfraSettings, org: FabricOrg, sequence: int) 
 
 def _definition_flags(definition: ChaincodeDefinition) -> list[str]:
     return [
-        *_NAME_FLAGS,
+        *_name_flags(definition.channel),
         "-v",
         definition.version,
         "--sequence",

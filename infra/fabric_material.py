@@ -1,4 +1,4 @@
-"""Preparing the Fabric network's files: config, crypto material, genesis block, packages.
+"""Preparing the Fabric network's files: config, crypto material, genesis blocks, packages.
 
 Each step runs only when its output is missing, so a second `up` leaves everything
 (keys, channel) as the first made it. Outputs are written to a staging path and renamed
@@ -13,7 +13,7 @@ from infra.errors import InfraError
 from infra.fabric_cli import check_fabric
 from infra.fabric_commands import SAMPLE_CONFIGS, build_fabric_commands, sample_config_dir
 from infra.fabric_network import (
-    CHANNEL,
+    CHANNELS,
     channel_block,
     crypto_dir,
     fabric_config_dir,
@@ -36,7 +36,8 @@ def prepare_fabric(settings: InfraSettings, progress: ProgressReporter) -> None:
     build_fabric_commands(settings, progress)
     write_configs(settings)
     generate_crypto(settings, progress)
-    generate_channel_block(settings, progress)
+    for channel in CHANNELS:
+        generate_channel_block(settings, progress, channel)
     for org in settings.fabric_orgs:
         write_package(settings, org)
         peer_data_dir(settings, org).mkdir(parents=True, exist_ok=True)
@@ -113,11 +114,14 @@ def generate_crypto(settings: InfraSettings, progress: ProgressReporter) -> None
             )
 
 
-def generate_channel_block(settings: InfraSettings, progress: ProgressReporter) -> None:
-    block = channel_block(settings)
+def generate_channel_block(
+    settings: InfraSettings, progress: ProgressReporter, channel: str
+) -> None:
+    """The channel's genesis block: every channel has the same profile, only its id differs."""
+    block = channel_block(settings, channel)
     if block.is_file():
         return
-    progress.stage(f"Generating the genesis block of channel {CHANNEL} (configtxgen)")
+    progress.stage(f"Generating the genesis block of channel {channel} (configtxgen)")
     block.parent.mkdir(parents=True, exist_ok=True)
     staged = block.with_name(f"{block.name}.partial")
     check_fabric(
@@ -129,7 +133,7 @@ def generate_channel_block(settings: InfraSettings, progress: ProgressReporter) 
             "-profile",
             CHANNEL_PROFILE,
             "-channelID",
-            CHANNEL,
+            channel,
             "-outputBlock",
             str(staged),
         ],

@@ -1,7 +1,7 @@
 """Where the local Fabric network keeps its files, and what a client needs to reach it.
 
 Everything lives under `<data_dir>/fabric/`: Fabric's config files, the cryptogen
-material, the channel's genesis block, the chaincode packages and the ledgers of the
+material, the channels' genesis blocks, the chaincode packages and the ledgers of the
 orderer and the peers. `gateway_connection` gives a Fabric Gateway client the peer
 endpoint, TLS and identity files of one organisation.
 """
@@ -12,6 +12,11 @@ from pathlib import Path
 from infra.settings import FabricOrg, InfraSettings
 
 CHANNEL = "curex"
+# `curex bench ledger` submits here: the same orderer, peers and chaincode, but nothing of
+# the workflow (ledger gateway block events, processors) follows this channel.
+BENCH_CHANNEL = "curex-bench"
+# Every channel `up` ensures, each with chaincode CHAINCODE_NAME committed.
+CHANNELS = (CHANNEL, BENCH_CHANNEL)
 CHAINCODE_NAME = "curex-transfer"
 ORDERER_MSP_ID = "CurexOrdererMSP"
 ORDERER_DOMAIN = "orderer.curex.local"
@@ -53,8 +58,9 @@ def crypto_dir(settings: InfraSettings) -> Path:
     return fabric_root(settings) / "crypto"
 
 
-def channel_block(settings: InfraSettings) -> Path:
-    return fabric_root(settings) / "channel" / f"{CHANNEL}.block"
+def channel_block(settings: InfraSettings, channel: str = CHANNEL) -> Path:
+    """The genesis block of `channel`, which the orderer and the peers join with."""
+    return fabric_root(settings) / "channel" / f"{channel}.block"
 
 
 def packages_dir(settings: InfraSettings) -> Path:

@@ -1,4 +1,4 @@
-"""The local Fabric network `curex up --ledger fabric` runs: channel, chaincode, health.
+"""The local Fabric network `curex up --ledger fabric` runs: channels, chaincode, health.
 
 Starts the network through infra/ (the same path as `curex up`), then asks the running
 orderer and peers with Fabric's own CLIs what they hold.
@@ -21,8 +21,10 @@ from infra.fabric_admin import (
 )
 from infra.fabric_material import prepare_fabric
 from infra.fabric_network import (
+    BENCH_CHANNEL,
     CHAINCODE_NAME,
     CHANNEL,
+    CHANNELS,
     crypto_dir,
     gateway_connection,
     peer_endpoint,
@@ -32,6 +34,8 @@ from infra.fabric_setup import CHAINCODE_VERSION, setup_network
 from infra.progress import SilentProgress
 from infra.settings import InfraSettings
 from infra.testing import ensure_stack
+from ledger_gateway.fabric.ledger import FabricLedger
+from ledger_gateway.fabric.network import fabric_members
 
 pytestmark = [pytest.mark.integration, pytest.mark.ledger("fabric")]
 
@@ -51,24 +55,35 @@ def _get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def test_the_orderer_is_the_channels_active_consenter(network: InfraSettings) -> None:
-    channel = orderer_channel(network)
+def test_the_bench_has_a_channel_of_its_own() -> None:
+    # `curex bench ledger` submits on a channel the workflow does not follow.
+    assert CHANNELS == ("curex", "curex-bench")
+    assert BENCH_CHANNEL == "curex-bench"
+
+
+@pytest.mark.parametrize("channel_name", CHANNELS)
+def test_the_orderer_is_the_channels_active_consenter(
+    network: InfraSettings, channel_name: str
+) -> None:
+    channel = orderer_channel(network, channel_name)
     assert channel is not None
-    assert channel["name"] == CHANNEL
+    assert channel["name"] == channel_name
     assert channel["consensusRelation"] == "consenter"
     assert channel["status"] == "active"
 
 
-def test_every_peer_has_joined_the_channel(network: InfraSettings) -> None:
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_every_peer_has_joined_the_channel(network: InfraSettings, channel: str) -> None:
     for org in network.fabric_orgs:
-        assert CHANNEL in peer_channels(network, org), org.msp_id
+        assert channel in peer_channels(network, org), org.msp_id
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 def test_the_chaincode_is_committed_with_both_orgs_peers_required(
-    network: InfraSettings,
+    network: InfraSettings, channel: str
 ) -> None:
     for org in network.fabric_orgs:
-        definition = committed(network, org)
+        definition = committed(network, org, channel)
         assert definition is not None, org.msp_id
         assert definition["version"] == CHAINCODE_VERSION
         assert definition["approvals"] == {member.msp_id: True for member in network.fabric_orgs}
@@ -84,14 +99,28 @@ def test_the_chaincode_is_committed_with_both_orgs_peers_required(
         ]
 
 
-def test_each_org_runs_its_own_chaincode_server_package(network: InfraSettings) -> None:
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_each_org_runs_its_own_chaincode_server_package(
+    network: InfraSettings, channel: str
+) -> None:
     for org in network.fabric_orgs:
         expected = chaincode_package(network, org).package_id
         assert expected.startswith(f"{CHAINCODE_NAME}_{org.slug}:")
         assert expected in installed_package_ids(network, org)
-        sequence = committed(network, org)
+        sequence = committed(network, org, channel)
         assert sequence is not None
-        assert approved_package_id(network, org, int(sequence["sequence"])) == expected
+        assert approved_package_id(network, org, int(sequence["sequence"]), channel) == expected
+
+
+async def test_the_chaincode_servers_answer_on_the_bench_channel(
+    network: InfraSettings,
+) -> None:
+    ledger = FabricLedger.connect(fabric_members(network), channel=BENCH_CHANNEL)
+    try:
+        assert await ledger.transfer_ids("by-patient", "no-such-patient") == []
+        assert await ledger.height() >= 1
+    finally:
+        await ledger.close()
 
 
 def test_orderer_and_peers_report_healthy(network: InfraSettings) -> None:
