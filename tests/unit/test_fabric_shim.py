@@ -7,7 +7,6 @@ queries, and commits a transaction's writes when it completes with status 200.
 """
 
 import asyncio
-import concurrent.futures
 import hashlib
 import json
 import os
@@ -343,11 +342,9 @@ async def server() -> AsyncIterator[Server]:
         calls.append((invocation.tx_id, outcome))
         return outcome
 
-    executor = concurrent.futures.ThreadPoolExecutor(16)
-    grpc_server, port = start_server("127.0.0.1:0", CHAINCODE_ID, chaincode, executor)
-    yield Server(port, calls)
-    await asyncio.to_thread(lambda: grpc_server.stop(grace=None).wait())
-    await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+    chaincode_server = start_server("127.0.0.1:0", CHAINCODE_ID, chaincode)
+    yield Server(chaincode_server.port, calls)
+    await asyncio.to_thread(chaincode_server.stop, 5)
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Serve the transfer chaincode: ``python -m ledger_gateway.fabric.chaincode``.
 
 Environment: ``CUREX_CHAINCODE_ID`` (the package id the peer knows), ``CUREX_CHAINCODE_ADDRESS``
-(host:port to listen on), ``CUREX_FABRIC_MEMBERS`` (comma-separated member MSP ids),
-optionally ``CUREX_CHAINCODE_WORKERS`` (transactions run at once, default 64).
+(host:port to listen on), ``CUREX_FABRIC_MEMBERS`` (comma-separated member MSP ids).
 """
 
-import concurrent.futures
 import signal
 import threading
 from types import FrameType
@@ -24,7 +22,6 @@ class ChaincodeSettings(BaseSettings):
     chaincode_id: str
     chaincode_address: str
     fabric_members: str
-    chaincode_workers: int = 64
 
     @property
     def members(self) -> frozenset[str]:
@@ -40,26 +37,22 @@ def serve(settings: ChaincodeSettings) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
-    with concurrent.futures.ThreadPoolExecutor(
-        settings.chaincode_workers, thread_name_prefix="chaincode-tx"
-    ) as executor:
-        server, port = start_server(
-            settings.chaincode_address,
-            settings.chaincode_id,
-            TransferChaincode(settings.members),
-            executor,
-        )
-        log.info(
-            "chaincode server started",
-            chaincode_id=settings.chaincode_id,
-            address=settings.chaincode_address,
-            port=port,
-            members=sorted(settings.members),
-        )
-        stop.wait()
-        log.info("chaincode server stopping")
-        # Stopping cancels the streams, which fails every request still waiting.
-        server.stop(grace=5).wait()
+    server = start_server(
+        settings.chaincode_address,
+        settings.chaincode_id,
+        TransferChaincode(settings.members),
+    )
+    log.info(
+        "chaincode server started",
+        chaincode_id=settings.chaincode_id,
+        address=settings.chaincode_address,
+        port=server.port,
+        members=sorted(settings.members),
+    )
+    stop.wait()
+    log.info("chaincode server stopping")
+    # Stopping cancels the streams, which fails every request still waiting.
+    server.stop(grace_s=5)
 
 
 def main() -> None:

@@ -42,6 +42,8 @@ from ledger_gateway.fabric.chaincode.shim import (
 from ledger_gateway.fabric.chaincode.stub_store import StubStore
 from schemas import LEDGER_COMMAND, Actor, SetPolicyTx, Transaction, Transition
 
+log = structlog.get_logger()
+
 EVENT_NAME = "curex.transaction"
 ERROR_PREFIX = "CUREX:"
 ORG_HOST = "org-host"
@@ -99,22 +101,24 @@ class TransferChaincode:
 
     def __call__(self, invocation: Invocation, link: PeerLink) -> Outcome:
         name = invocation.args[0].decode(errors="replace") if invocation.args else ""
-        log = structlog.get_logger().bind(tx_id=invocation.tx_id, function=name)
+        # Built only when something is logged: the shim may run a transaction several times.
+        context = {"tx_id": invocation.tx_id, "function": name}
         try:
             count, function = self._function(name)
             args = _arguments(invocation.args[1:], count)
             outcome = function(StubStore(invocation, link), args)
         except ContractError as err:
-            log.info("transaction refused", code=err.code)
+            log.info("transaction refused", code=err.code, **context)
             return _rejected(err)
         except PeerError:
-            log.warning("the peer refused a request")
+            log.warning("the peer refused a request", **context)
             return _rejected(ContractFailure("the peer refused a state request"))
         except Exception as err:  # noqa: BLE001 - any defect becomes an answer, never a hang
             # Not log.exception: a traceback's messages may quote the command's fields.
-            log.error("contract failed", error_type=type(err).__name__)  # noqa: TRY400
+            log.error("contract failed", error_type=type(err).__name__, **context)  # noqa: TRY400
             return _rejected(ContractFailure(f"the contract failed ({type(err).__name__})"))
-        log.info("transaction done", wrote=outcome.event is not None)
+        # Debug: a line per transaction costs more CPU than many a transaction.
+        log.debug("transaction done", wrote=outcome.event is not None, **context)
         return outcome
 
     def _function(self, name: str) -> tuple[int, Function]:

@@ -1,51 +1,58 @@
 """Chaincode as a service: the peer opens ``Chaincode.Connect`` to us and the two chat.
 
 The chat on one stream: we send REGISTER (our package id), the peer answers REGISTERED
-and READY; from then on TRANSACTION (and INIT) messages arrive, many at once. Each runs
-in a worker thread; while it runs it asks the peer for state (GET_STATE, PUT_STATE, range
-and history queries, ...) with the transaction's channel id and tx id, and the peer's
-RESPONSE or ERROR comes back on the same stream, matched by (channel id, tx id). A
+and READY; from then on TRANSACTION (and INIT) messages arrive, many at once. While a
+transaction runs it asks the peer for state (GET_STATE, PUT_STATE, range and history
+queries, ...) with the transaction's channel id and tx id, one request at a time, and the
+peer's RESPONSE or ERROR comes back on the same stream, matched by (channel id, tx id). A
 transaction ends with COMPLETED carrying a ``peer.Response`` and its chaincode event.
 
-Threads, no event loop: gRPC's own thread writes the stream from one queue, so writes are
-never interleaved; a reader thread routes the peer's answers to the waiting transaction.
-A lost stream fails its pending requests at once; the peer reconnects and registers again
-on a new stream.
+One event loop in one thread does everything: grpclib (gRPC over the pure-Python h2 HTTP/2
+stack) reads and writes the streams, and the chaincode (synchronous code) runs in the loop
+between messages. grpcio is not used here: its C core moves every message between its own
+threads and the Python loop's, and those thread switches cost several times more CPU per
+transaction than the contract itself.
+
+A chaincode never blocks on the peer: its link knows the answers received so far, in
+order; a request past them stops the run (``_Suspend``), the request goes to the peer, and
+once it is answered the chaincode runs again from the start, getting every earlier answer
+from the record. This asks of a chaincode what Fabric asks anyway: to be deterministic
+(the same answers, the same requests), and not to catch ``BaseException``. Writes
+(PUT_STATE, DEL_STATE) answer nothing but success, so a run goes on past them and they are
+sent, in order, before the next read or before COMPLETED; a refused write makes the
+chaincode run again and see the refusal where it wrote. The peer answers reads from
+committed state, never from the transaction's own writes, so a write sent later changes
+no answer.
 """
 
-import concurrent.futures
-import enum
-import queue
+import asyncio
+import contextlib
+import socket
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
 
-import grpc
 import structlog
 from fabric_protos.peer import (
     chaincode_event_pb2,
     chaincode_pb2,
     chaincode_shim_pb2,
-    chaincode_shim_pb2_grpc,
     proposal_pb2,
     proposal_response_pb2,
 )
+from grpclib.const import Cardinality, Handler
+from grpclib.protocol import H2Protocol
+from grpclib.server import Server, Stream
 
 ChaincodeMessage = chaincode_shim_pb2.ChaincodeMessage
 MessageType: TypeAlias = ChaincodeMessage.Type.ValueType
 
 ERROR_STATUS = 500  # Fabric's shim.ERROR; 400 and above fail the endorsement
-_MAX_MESSAGE = 100 * 1024 * 1024  # the peer's default gRPC message limit
-_SERVER_OPTIONS = [
-    ("grpc.max_send_message_length", _MAX_MESSAGE),
-    ("grpc.max_receive_message_length", _MAX_MESSAGE),
-    # The peer keeps its connection alive with pings; do not answer them with GOAWAY.
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
-    ("grpc.http2.max_ping_strikes", 0),
-]
-_STREAMS = 16  # concurrent Connect streams (one per peer that runs us, and reconnects)
+CONNECT = "/protos.Chaincode/Connect"
+# Requests whose answer is only "done": a run need not wait for them.
+_WRITES = frozenset({ChaincodeMessage.PUT_STATE, ChaincodeMessage.DEL_STATE})
 
 
 class PeerError(Exception):
@@ -74,130 +81,159 @@ class PeerLink(Protocol):
         ...
 
 
+# Must be deterministic: see the module's docstring.
 Chaincode = Callable[[Invocation, PeerLink], Outcome]
 
 _TxKey = tuple[str, str]  # (channel id, tx id)
-
-
-class _State(enum.Enum):
-    CREATED = "created"  # REGISTER sent, waiting for REGISTERED
-    ESTABLISHED = "established"  # waiting for READY
-    READY = "ready"
+_Request = tuple[MessageType, bytes]
 
 
 def _name(kind: MessageType) -> str:
     return ChaincodeMessage.Type.Name(kind)
 
 
-class _TxLink:
-    """A transaction's requests to the peer, made from its worker thread."""
+class _Suspend(BaseException):
+    """Stops a chaincode run at a request the peer has not answered yet."""
 
-    def __init__(self, session: "_Session", channel_id: str, tx_id: str, timeout_s: float) -> None:
-        self._session = session
-        self._channel_id = channel_id
-        self._tx_id = tx_id
-        self._timeout_s = timeout_s
-        self.finished = False
+
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    kind: MessageType
+    payload: bytes
+    answer: bytes | PeerError
+
+
+@dataclass(slots=True)
+class _ReplayLink:
+    """One run's link: answers from the record; a request past it suspends the run."""
+
+    record: list[_Exchange]
+    position: int = 0
+    unsent_writes: list[_Request] = field(default_factory=list)
+    needed: _Request | None = None
+    diverged: bool = False
+    finished: bool = False
 
     def call(self, kind: MessageType, payload: bytes) -> bytes:
         if self.finished:
             raise PeerError("the transaction has already completed")
-        request = ChaincodeMessage(
-            type=kind, payload=payload, txid=self._tx_id, channel_id=self._channel_id
-        )
-        pending = self._session.post(request)
-        try:
-            reply = pending.result(self._timeout_s)
-        except concurrent.futures.TimeoutError as err:
-            self._session.forget(request, pending)
-            raise PeerError(f"no answer to {_name(kind)} in {self._timeout_s} s") from err
-        if reply.type == ChaincodeMessage.RESPONSE:
-            return reply.payload
-        if reply.type == ChaincodeMessage.ERROR:
-            raise PeerError(reply.payload.decode(errors="replace"))
-        raise PeerError(f"unexpected {_name(reply.type)} in answer to {_name(kind)}")
+        if self.needed is not None or self.diverged:
+            raise _Suspend  # the run is over; cleanup code asks on the way out
+        position = self.position
+        self.position += 1
+        if position < len(self.record):
+            exchange = self.record[position]
+            if exchange.kind != kind or exchange.payload != payload:
+                self.diverged = True
+                raise _Suspend
+            if isinstance(exchange.answer, PeerError):
+                raise exchange.answer
+            return exchange.answer
+        if kind in _WRITES:
+            self.unsent_writes.append((kind, payload))
+            return b""
+        self.needed = (kind, payload)
+        raise _Suspend
 
 
 class _Session:
     """One Connect stream: registration, routing of answers, running transactions."""
 
-    def __init__(
-        self,
-        chaincode_id: str,
-        chaincode: Chaincode,
-        executor: concurrent.futures.Executor,
-        request_timeout_s: float,
-    ) -> None:
+    def __init__(self, chaincode_id: str, chaincode: Chaincode, request_timeout_s: float) -> None:
         self._chaincode_id = chaincode_id
         self._chaincode = chaincode
-        self._executor = executor
         self._request_timeout_s = request_timeout_s
-        self._outbox: queue.SimpleQueue[ChaincodeMessage | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()  # guards everything below
-        self._waiting: dict[_TxKey, concurrent.futures.Future[ChaincodeMessage]] = {}
+        self._loop = asyncio.get_running_loop()
+        self._outbox: asyncio.Queue[ChaincodeMessage | None] = asyncio.Queue()
+        self._waiting: dict[_TxKey, asyncio.Future[ChaincodeMessage]] = {}
         self._running: set[_TxKey] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
-        self._state = _State.CREATED  # only the reader thread changes it
+        self._registered = False
+        self._ready = False
         self._log = structlog.get_logger().bind(chaincode_id=chaincode_id)
 
     # ---- the single writer ---------------------------------------------------------
 
     def _send(self, message: ChaincodeMessage) -> None:
         if not self._closed:
-            self._outbox.put(message)
+            self._outbox.put_nowait(message)
 
-    def outgoing(self) -> Iterator[ChaincodeMessage]:
-        """What gRPC writes to the stream, in order, until the session closes."""
+    async def write(self, stream: "Stream[ChaincodeMessage, ChaincodeMessage]") -> None:
+        """Writes REGISTER, then every message sent, in order, until the session closes."""
         register = chaincode_pb2.ChaincodeID(name=self._chaincode_id)
-        yield ChaincodeMessage(type=ChaincodeMessage.REGISTER, payload=register.SerializeToString())
-        while (message := self._outbox.get()) is not None:
-            yield message
+        try:
+            await stream.send_message(
+                ChaincodeMessage(
+                    type=ChaincodeMessage.REGISTER, payload=register.SerializeToString()
+                )
+            )
+            while (message := await self._outbox.get()) is not None:
+                await stream.send_message(message)
+        except Exception as err:  # noqa: BLE001 - a broken stream; the peer connects again
+            self._log.info("peer stream ended", error_type=type(err).__name__)
+        finally:
+            self.close()
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     def close(self) -> None:
-        """Ends the stream; every waiting request fails. Safe from any thread, repeatedly."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            waiting = list(self._waiting.values())
-            self._waiting.clear()
-        self._outbox.put(None)
+        """Ends the stream; every waiting request fails. Safe to call repeatedly."""
+        if self._closed:
+            return
+        self._closed = True
+        waiting = list(self._waiting.values())
+        self._waiting.clear()
+        self._outbox.put_nowait(None)
         for future in waiting:
-            future.set_exception(PeerError("the peer's stream is gone"))
+            if not future.done():
+                future.set_exception(PeerError("the peer's stream is gone"))
 
-    # ---- requests from transactions (worker threads) ---------------------------------
+    # ---- requests of transactions ------------------------------------------------------
 
-    def post(self, message: ChaincodeMessage) -> concurrent.futures.Future[ChaincodeMessage]:
-        """Sends ``message``; the future of the peer's answer."""
-        key = (message.channel_id, message.txid)
-        future: concurrent.futures.Future[ChaincodeMessage] = concurrent.futures.Future()
-        with self._lock:
-            if self._closed:
-                raise PeerError("the peer's stream is gone")
-            if key in self._waiting:
-                raise PeerError("a request of this transaction is already waiting")
-            self._waiting[key] = future
-        self._outbox.put(message)
-        return future
-
-    def forget(
-        self, message: ChaincodeMessage, future: concurrent.futures.Future[ChaincodeMessage]
-    ) -> None:
-        """Stops waiting for an answer (a timeout); a late answer is then ignored."""
-        key = (message.channel_id, message.txid)
-        with self._lock:
-            if self._waiting.get(key) is future:
-                del self._waiting[key]
-
-    # ---- messages from the peer (the reader thread) ------------------------------------
-
-    def read(self, requests: Iterator[ChaincodeMessage]) -> None:
+    async def request(
+        self, channel_id: str, tx_id: str, kind: MessageType, payload: bytes
+    ) -> bytes:
+        """Sends one request of a transaction; the peer's RESPONSE payload, or PeerError."""
+        key = (channel_id, tx_id)
+        if self._closed:
+            raise PeerError("the peer's stream is gone")
+        if key in self._waiting:
+            raise PeerError("a request of this transaction is already waiting")
+        future: asyncio.Future[ChaincodeMessage] = self._loop.create_future()
+        self._waiting[key] = future
+        timer = self._loop.call_later(self._request_timeout_s, self._expire, key, future, kind)
+        self._outbox.put_nowait(
+            ChaincodeMessage(type=kind, payload=payload, txid=tx_id, channel_id=channel_id)
+        )
         try:
-            for message in requests:
+            reply = await future
+        finally:
+            timer.cancel()
+        if reply.type == ChaincodeMessage.RESPONSE:
+            return reply.payload
+        if reply.type == ChaincodeMessage.ERROR:
+            raise PeerError(reply.payload.decode(errors="replace"))
+        raise PeerError(f"unexpected {_name(reply.type)} in answer to {_name(kind)}")
+
+    def _expire(
+        self, key: _TxKey, future: asyncio.Future[ChaincodeMessage], kind: MessageType
+    ) -> None:
+        """No answer in time: the request fails, and a late answer is ignored."""
+        if self._waiting.get(key) is future:
+            del self._waiting[key]
+        if not future.done():
+            future.set_exception(
+                PeerError(f"no answer to {_name(kind)} in {self._request_timeout_s} s")
+            )
+
+    # ---- messages from the peer ----------------------------------------------------------
+
+    async def read(self, stream: "Stream[ChaincodeMessage, ChaincodeMessage]") -> None:
+        try:
+            async for message in stream:
                 self._receive(message)
                 if self._closed:
                     break
@@ -210,20 +246,19 @@ class _Session:
         kind = message.type
         if kind == ChaincodeMessage.KEEPALIVE:
             self._send(message)
-        elif self._state is _State.CREATED and kind == ChaincodeMessage.REGISTERED:
-            self._state = _State.ESTABLISHED
-        elif self._state is _State.ESTABLISHED and kind == ChaincodeMessage.READY:
-            self._state = _State.READY
+        elif not self._registered and kind == ChaincodeMessage.REGISTERED:
+            self._registered = True
+        elif self._registered and not self._ready and kind == ChaincodeMessage.READY:
+            self._ready = True
             self._log.info("registered with peer")
-        elif self._state is not _State.READY:
-            state = self._state.value
+        elif not self._ready:
+            state = "established" if self._registered else "created"
             self._log.warning("unexpected message, closing", type=_name(kind), state=state)
             self._reply_error(message, f"cannot handle {_name(kind)} while {state}")
             self.close()
         elif kind in (ChaincodeMessage.RESPONSE, ChaincodeMessage.ERROR):
-            with self._lock:
-                future = self._waiting.pop((message.channel_id, message.txid), None)
-            if future is None:
+            future = self._waiting.pop((message.channel_id, message.txid), None)
+            if future is None or future.done():
                 self._log.warning("answer nobody waits for", type=_name(kind), tx_id=message.txid)
             else:
                 future.set_result(message)
@@ -246,39 +281,66 @@ class _Session:
 
     def _start(self, message: ChaincodeMessage) -> None:
         key = (message.channel_id, message.txid)
-        with self._lock:
-            duplicate = key in self._running
-            self._running.add(key)
-        if duplicate:
+        if key in self._running:
             self._reply_error(message, "this transaction is already executing")
             return
-        try:
-            self._executor.submit(self._execute, message)
-        except RuntimeError:  # the pool is shut down: the server is stopping
-            with self._lock:
-                self._running.discard(key)
-            self._send(_completed(message, _failure("the chaincode server is stopping")))
+        self._running.add(key)
+        task = asyncio.create_task(self._execute(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def _execute(self, message: ChaincodeMessage) -> None:
-        """In a worker thread: run the chaincode and send its verdict, never raise."""
-        link = _TxLink(self, message.channel_id, message.txid, self._request_timeout_s)
+    async def _execute(self, message: ChaincodeMessage) -> None:
+        """Runs the chaincode until it completes with every request answered; never raises."""
         try:
-            chaincode_input = chaincode_pb2.ChaincodeInput.FromString(message.payload)
-            invocation = Invocation(
-                channel_id=message.channel_id,
-                tx_id=message.txid,
-                args=tuple(chaincode_input.args),
-                signed_proposal=message.proposal if message.HasField("proposal") else None,
-            )
-            outcome = self._chaincode(invocation, link)
+            outcome = await self._replay(message)
         except Exception as err:  # noqa: BLE001 - a defect of the chaincode layer: answer, never hang
             self._log.error("chaincode raised", tx_id=message.txid, error_type=type(err).__name__)
             outcome = _failure("the chaincode failed")
         finally:
-            link.finished = True
-            with self._lock:
-                self._running.discard((message.channel_id, message.txid))
+            self._running.discard((message.channel_id, message.txid))
         self._send(_completed(message, outcome))
+
+    async def _replay(self, message: ChaincodeMessage) -> Outcome:
+        chaincode_input = chaincode_pb2.ChaincodeInput.FromString(message.payload)
+        invocation = Invocation(
+            channel_id=message.channel_id,
+            tx_id=message.txid,
+            args=tuple(chaincode_input.args),
+            signed_proposal=message.proposal if message.HasField("proposal") else None,
+        )
+        record: list[_Exchange] = []
+        while True:
+            link = _ReplayLink(record)
+            outcome: Outcome | None = None
+            with contextlib.suppress(_Suspend):
+                outcome = self._chaincode(invocation, link)
+            link.finished = True
+            if link.diverged or (outcome is None and link.needed is None):
+                self._log.error("chaincode is not deterministic", tx_id=message.txid)
+                return _failure("the chaincode is not deterministic")
+            to_send = list(link.unsent_writes)
+            if link.needed is not None:
+                to_send.append(link.needed)
+            # Run again after a read (or a refused write); done when the writes went through.
+            if not await self._exchange(invocation, to_send, record) and outcome is not None:
+                return outcome
+
+    async def _exchange(
+        self, invocation: Invocation, requests: list[_Request], record: list[_Exchange]
+    ) -> bool:
+        """Sends ``requests`` one after the other, recording the answers; stops at a
+        refusal. True when the chaincode must run again (a read answered, a write refused)."""
+        for kind, payload in requests:
+            try:
+                answer: bytes | PeerError = await self.request(
+                    invocation.channel_id, invocation.tx_id, kind, payload
+                )
+            except PeerError as err:
+                answer = err
+            record.append(_Exchange(kind, payload, answer))
+            if isinstance(answer, PeerError) or kind not in _WRITES:
+                return True
+        return False
 
 
 def _failure(message: str) -> Outcome:
@@ -301,54 +363,116 @@ def _completed(request: ChaincodeMessage, outcome: Outcome) -> ChaincodeMessage:
     return completed
 
 
-class ChaincodeService(chaincode_shim_pb2_grpc.ChaincodeServicer):
-    """The ``protos.Chaincode`` service the peer connects to (a sync gRPC server)."""
+class ChaincodeService:
+    """The ``protos.Chaincode`` service the peer connects to (a grpclib handler)."""
 
     def __init__(
-        self,
-        chaincode_id: str,
-        chaincode: Chaincode,
-        executor: concurrent.futures.Executor,
-        request_timeout_s: float = 30.0,
+        self, chaincode_id: str, chaincode: Chaincode, request_timeout_s: float = 30.0
     ) -> None:
         self._chaincode_id = chaincode_id
         self._chaincode = chaincode
-        self._executor = executor
         self._request_timeout_s = request_timeout_s
 
-    def Connect(
-        self,
-        request_iterator: Iterator[ChaincodeMessage],
-        context: grpc.ServicerContext,
-    ) -> Iterator[ChaincodeMessage]:
-        session = _Session(
-            self._chaincode_id, self._chaincode, self._executor, self._request_timeout_s
+    def __mapping__(self) -> dict[str, Handler]:
+        return {
+            CONNECT: Handler(
+                self.connect, Cardinality.STREAM_STREAM, ChaincodeMessage, ChaincodeMessage
+            )
+        }
+
+    async def connect(self, stream: "Stream[ChaincodeMessage, ChaincodeMessage]") -> None:
+        session = _Session(self._chaincode_id, self._chaincode, self._request_timeout_s)
+        writer = asyncio.create_task(session.write(stream))
+        try:
+            await session.read(stream)
+        finally:
+            # However the RPC ends (the peer goes away, the server stops), the session closes.
+            session.close()
+            writer.cancel()
+
+
+class _Server(Server):
+    """grpclib's server, which also closes its connections when it stops."""
+
+    def __init__(self, service: ChaincodeService) -> None:
+        super().__init__([service])
+        self._protocols: weakref.WeakSet[H2Protocol] = weakref.WeakSet()
+
+    def _protocol_factory(self) -> H2Protocol:
+        protocol = super()._protocol_factory()
+        self._protocols.add(protocol)
+        return protocol
+
+    def close_connections(self) -> None:
+        for protocol in list(self._protocols):
+            if hasattr(protocol, "connection"):  # set once the connection is made
+                protocol.connection.close()
+
+
+class ChaincodeServer:
+    """A started server, with its own event loop in its own thread."""
+
+    def __init__(self, host: str, port: int, chaincode_id: str, chaincode: Chaincode) -> None:
+        listener = _listen(host, port)
+        self.port: int = listener.getsockname()[1]
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="chaincode-server", daemon=True
         )
-        # However the RPC ends (the peer goes away, the server stops), the session closes.
-        context.add_callback(session.close)
-        threading.Thread(
-            target=session.read, args=(request_iterator,), name="chaincode-stream", daemon=True
-        ).start()
-        return session.outgoing()
+        self._thread.start()
+        try:
+            self._server = asyncio.run_coroutine_threadsafe(
+                self._start(listener, ChaincodeService(chaincode_id, chaincode)), self._loop
+            ).result()
+        except BaseException:
+            listener.close()
+            self._halt()
+            raise
+
+    @staticmethod
+    async def _start(listener: socket.socket, service: ChaincodeService) -> _Server:
+        server = _Server(service)  # in the loop: grpclib binds to the running loop
+        await server.start(sock=listener)
+        return server
+
+    def stop(self, grace_s: float) -> None:
+        """Ends the streams (failing every request still waiting), lets the transactions
+        finish for up to ``grace_s`` seconds, and stops the loop."""
+        asyncio.run_coroutine_threadsafe(self._stop(grace_s), self._loop).result()
+        self._halt()
+
+    async def _stop(self, grace_s: float) -> None:
+        self._server.close()
+        self._server.close_connections()
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        if others:
+            await asyncio.wait(others, timeout=grace_s)
+
+    def _halt(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
 
-def start_server(
-    address: str,
-    chaincode_id: str,
-    chaincode: Chaincode,
-    executor: concurrent.futures.Executor,
-) -> tuple[grpc.Server, int]:
-    """A started plaintext server and the port it listens on (``host:0`` picks one)."""
-    server = grpc.server(
-        concurrent.futures.ThreadPoolExecutor(_STREAMS, thread_name_prefix="chaincode-grpc"),
-        options=_SERVER_OPTIONS,
-        maximum_concurrent_rpcs=_STREAMS,
-    )
-    chaincode_shim_pb2_grpc.add_ChaincodeServicer_to_server(
-        ChaincodeService(chaincode_id, chaincode, executor), server
-    )
-    port = server.add_insecure_port(address)
-    if port == 0:
-        raise OSError(f"cannot listen on {address}")
-    server.start()
-    return server, port
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. Its protocol is set explicitly: grpclib turns Nagle off
+    (TCP_NODELAY) only on sockets that say they are TCP, and with Nagle on, every answer
+    after a small write waits for a delayed ACK (40 ms)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(100)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def start_server(address: str, chaincode_id: str, chaincode: Chaincode) -> ChaincodeServer:
+    """A started plaintext server on ``host:port`` (port 0 picks one: see ``.port``)."""
+    host, _, port = address.rpartition(":")
+    return ChaincodeServer(host, int(port), chaincode_id, chaincode)
