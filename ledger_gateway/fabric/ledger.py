@@ -6,7 +6,7 @@ that hosts the actor's org (members host themselves; other orgs are hosted by
 other; different transfers run concurrently, at most ``max_in_flight`` at a time. A
 command counts as committed once every member peer has committed its block, so the next
 command of the same transfer is endorsed against the state it left, whichever peer
-endorses it.
+endorses it (see ``commits``: ``connect`` follows each peer's filtered blocks).
 
 Reads come from the ``reader_org`` peer: world state through the chaincode's query
 functions, blocks through the Deliver service, block numbers through qscc.
@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from ledger_gateway.chaincode import ContractFailure
 from ledger_gateway.fabric.blocks import BlockReader, ParsedBlock, parse_block
 from ledger_gateway.fabric.chain import data_hash, header_hash
+from ledger_gateway.fabric.commits import CommitSource, DeliverCommits, StatusCommits
 from ledger_gateway.fabric.errors import (
     CommitConflict,
     CommitFailed,
@@ -41,6 +42,7 @@ from ledger_gateway.fabric.gateway_client import (
     CommitStatus,
     GatewayClient,
     PeerEndpoint,
+    PreparedTx,
     Timeouts,
 )
 from ledger_gateway.fabric.identity import SigningIdentity
@@ -122,10 +124,13 @@ class FabricLedger:
         chaincode: str = CHAINCODE,
         max_in_flight: int = 64,
         retry: RetryPolicy = RetryPolicy(),
+        commits: Mapping[str, CommitSource] | None = None,
     ) -> None:
         if host_org not in clients:
             raise ValueError(f"the host org {host_org} is not a member: {sorted(clients)}")
         self._clients = dict(clients)
+        # Default: each peer's CommitStatus, a signed call per transaction and peer.
+        self._commits = dict(commits or {org: StatusCommits(c) for org, c in clients.items()})
         self._host_org = host_org
         self._reader_client = self._clients[reader_org or host_org]
         self._reader = BlockReader(self._reader_client)
@@ -146,18 +151,29 @@ class FabricLedger:
         reader_org: str | None = None,
         max_in_flight: int = 64,
     ) -> "FabricLedger":
-        """Opens a gateway connection per member; call inside the event loop."""
+        """Opens a gateway connection per member, and follows each member peer's filtered
+        blocks to learn of commits; call inside the event loop."""
         clients = {
             m.msp_id: GatewayClient(m.endpoint, m.identity, channel, timeouts) for m in members
         }
-        return cls(clients, host_org=host_org, reader_org=reader_org, max_in_flight=max_in_flight)
+        return cls(
+            clients,
+            host_org=host_org,
+            reader_org=reader_org,
+            max_in_flight=max_in_flight,
+            commits={org: DeliverCommits(client) for org, client in clients.items()},
+        )
 
     async def close(self) -> None:
+        await asyncio.gather(*(source.close() for source in self._commits.values()))
         await asyncio.gather(*(client.close() for client in self._clients.values()))
 
     def client_for(self, org: str) -> GatewayClient:
         """The gateway (and identity) that signs for actors of ``org``."""
-        return self._clients.get(org) or self._clients[self._host_org]
+        return self._clients[self._member_for(org)]
+
+    def _member_for(self, org: str) -> str:
+        return org if org in self._clients else self._host_org
 
     # ---- writes ---------------------------------------------------------------------
 
@@ -181,14 +197,14 @@ class FabricLedger:
         return [outcome for outcome in outcomes if outcome is not None]
 
     async def _submit_one(self, command: LedgerCommand) -> Outcome:
-        client = self.client_for(command.actor.org)
+        member = self._member_for(command.actor.org)
         payload = command.model_dump_json()
         give_up_at = time.monotonic() + self._retry.unavailable_s
         attempt = 0
         while True:
             try:
                 async with self._slots:
-                    return await self._attempt(client, command, payload)
+                    return await self._attempt(member, command, payload)
             except ContractRejected as rejected:  # only a refusal some endorser contradicted
                 if attempt + 1 >= self._retry.attempts:
                     return Rejected(command, rejected.contract_error())
@@ -210,9 +226,12 @@ class FabricLedger:
             )
             await asyncio.sleep(self._retry.delay(attempt))
 
-    async def _attempt(
-        self, client: GatewayClient, command: LedgerCommand, payload: str
-    ) -> Outcome:
+    async def _attempt(self, member: str, command: LedgerCommand, payload: str) -> Outcome:
+        client = self._clients[member]
+        # The submitter's peer first: its status is the one reported.
+        sources = [self._commits[member], *(s for o, s in self._commits.items() if o != member)]
+        for source in sources:
+            await source.ready()
         try:
             prepared = await client.endorse(self._chaincode, "submit", [payload])
         except ContractRejected as rejected:
@@ -227,8 +246,7 @@ class FabricLedger:
             # The contract recognised the event id: the command is on the ledger already.
             block = await self._block_number_of(result.tx_id, client)
             return Committed(command, result, result.tx_id, block, replayed=True)
-        await client.submit(prepared)
-        status = await self._committed_everywhere(client, prepared.tx_id)
+        status = await self._submit_and_wait(client, sources, prepared)
         if status.validation_code in CONFLICTS:
             raise CommitConflict(prepared.tx_id, status.validation_code)
         if status.validation_code != VALID:
@@ -243,12 +261,18 @@ class FabricLedger:
         self._tx_blocks.put(prepared.tx_id, status.block_number)
         return Committed(command, result, prepared.tx_id, status.block_number, replayed=False)
 
-    async def _committed_everywhere(self, submitter: GatewayClient, tx_id: str) -> CommitStatus:
-        """The submitting peer's status, once every member peer has committed ``tx_id``."""
-        others = [c for c in self._clients.values() if c is not submitter]
-        statuses = await asyncio.gather(
-            submitter.commit_status(tx_id), *(c.commit_status(tx_id) for c in others)
-        )
+    @staticmethod
+    async def _submit_and_wait(
+        client: GatewayClient, sources: Sequence[CommitSource], prepared: PreparedTx
+    ) -> CommitStatus:
+        """Submits, then waits until every member peer has committed: the first's status."""
+        watches = [source.watch(prepared.tx_id) for source in sources]
+        try:
+            await client.submit(prepared)
+            statuses = [await watch.result() for watch in watches]
+        finally:
+            for watch in watches:
+                watch.cancel()
         return statuses[0]
 
     async def _block_number_of(self, tx_id: str, client: GatewayClient | None = None) -> int:

@@ -107,7 +107,7 @@ def commit_status_request(
 def seek_envelope(
     identity: SigningIdentity, channel: str, start: int, stop: int | None = None
 ) -> common_pb2.Envelope:
-    """Blocks ``start``..``stop`` from a Deliver service.
+    """Blocks ``start``..``stop`` from a Deliver service (``start=-1``: the newest block).
 
     ``stop=None`` follows the chain: blocks as they commit, the stream never ends. Otherwise
     the peer sends what it has up to ``stop`` (``-1``: its newest block now) and fails with
@@ -123,8 +123,13 @@ def seek_envelope(
             else ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=stop))
         )
         behavior = ab_pb2.SeekInfo.FAIL_IF_NOT_READY
+    start_position = (
+        ab_pb2.SeekPosition(newest=ab_pb2.SeekNewest())
+        if start < 0
+        else ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start))
+    )
     seek = ab_pb2.SeekInfo(
-        start=ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start)),
+        start=start_position,
         stop=stop_position,
         behavior=behavior,
     )

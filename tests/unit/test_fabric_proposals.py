@@ -110,3 +110,6 @@ def test_seek_envelopes_for_a_range_the_newest_and_following() -> None:
     _, following = _seek(seek_envelope(identity, "curex", 5, None))
     assert following.stop.specified.number == 2**64 - 1
     assert following.behavior == ab_pb2.SeekInfo.BLOCK_UNTIL_READY
+
+    _, from_newest = _seek(seek_envelope(identity, "curex", -1, None))
+    assert from_newest.start.WhichOneof("Type") == "newest"
