@@ -10,9 +10,9 @@ import structlog
 import uvicorn
 
 from infra.logs import configure_logging
+from infra.service_http import service_app
 from ledger_gateway.blockchain_api import blockchain_router
 from ledger_gateway.checkpoint import PublishCheckpoint
-from ledger_gateway.http import create_app
 from ledger_gateway.ledgers import open_ledger
 from ledger_gateway.service import BlockPublisher, CommandIntake, command_consumer
 from ledger_gateway.settings import GatewaySettings
@@ -35,7 +35,7 @@ async def serve(settings: GatewaySettings) -> None:
             loops, ready = await _writer_loops(settings, stack)
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(ready, api),
+                service_app("CUREX ledger gateway and Blockchain API", ready, api),
                 host="127.0.0.1",
                 port=settings.ledger_gateway_port,
                 log_level="warning",

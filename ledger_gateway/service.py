@@ -14,13 +14,13 @@ from collections.abc import Awaitable
 from uuid import NAMESPACE_URL, uuid5
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from pydantic import ValidationError
 
 from ledger_gateway.checkpoint import PublishCheckpoint
 from ledger_gateway.metrics import BATCH_SIZE, COMMANDS, PUBLISHED, SUBMIT_SECONDS
 from ledger_gateway.port import CommittedTx, Ledger, Rejected
+from producers.consuming import consume_and_commit
 from producers.kafka import send
 from schemas import (
     LEDGER_COMMAND,
@@ -50,31 +50,12 @@ class CommandIntake:
         self._max_batch = max_batch
 
     async def run(self) -> None:
-        committing: asyncio.Task[None] | None = None
-        try:
-            while True:
-                polled = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
-                records = [record for batch in polled.values() for record in batch]
-                if not records:
-                    continue
-                await self.handle(records)
-                # The batch is durable on the ledger: its offsets may be committed. The commit
-                # runs while the next batch is polled; commits stay in order.
-                offsets = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
-                if committing is not None:
-                    await committing
-                committing = asyncio.create_task(self._commit(offsets))
-        finally:
-            if committing is not None:
-                await committing
-
-    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
-        try:
-            await self._consumer.commit(offsets)
-        except CommitFailedError as error:
-            # Partitions moved in a rebalance: their new owner re-reads these commands and
-            # the contract recognises them by event id.
-            log.warning("offset commit failed; commands will be redelivered", error=str(error))
+        # A batch's offsets are committed once it is durable on the ledger.
+        await consume_and_commit(
+            self._consumer,
+            lambda polled: self.handle([r for batch in polled.values() for r in batch]),
+            self._max_batch,
+        )
 
     async def handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         commands: list[LedgerCommand] = []

@@ -7,18 +7,18 @@ repeats work, which event ids make harmless, but never skips an input.
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 from pydantic import BaseModel
 
 from processors.handling import OutputFailed, handle_message
+from producers.consuming import consume_and_commit
 from producers.kafka import send
 from schemas import dead_letter_for
 from schemas.topics import DEADLETTER
@@ -81,24 +81,8 @@ class BatchConsumer:
         return bool(self._consumer.assignment())
 
     async def run(self) -> None:
-        committing: asyncio.Task[None] | None = None
-        try:
-            while True:
-                polled = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
-                if not any(polled.values()):
-                    continue
-                await self.handle(polled)
-                offsets = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
-                # Every output is acknowledged: the offsets may be committed. The commit runs
-                # while the next batch is polled; commits stay in order.
-                if committing is not None:
-                    await committing
-                committing = asyncio.create_task(self._commit(offsets))
-        finally:
-            # That commit covers a batch whose outputs were all acknowledged: let it land.
-            if committing is not None:
-                with contextlib.suppress(Exception):
-                    await committing
+        # Every output of a batch is acknowledged before its offsets are committed.
+        await consume_and_commit(self._consumer, self.handle, self._max_batch)
 
     async def handle(self, polled: Mapping[TopicPartition, list[Record]]) -> None:
         """Handles a batch; returns once everything it produced is acknowledged."""
@@ -119,15 +103,6 @@ class BatchConsumer:
         )
         HANDLED.labels(record.topic, outcome.value).inc()
         log.info("message handled", outcome=outcome.value)
-
-    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
-        try:
-            await self._consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError) as error:
-            # Partitions moved in a rebalance: their new owner (maybe this process again)
-            # re-reads these inputs from the last commit, and the contract recognises the
-            # commands by event id.
-            log.warning("offset commit failed; inputs will be redelivered", error=str(error))
 
 
 async def _dead_letter(record: Record, outbox: Outbox, error: str) -> None:

@@ -17,6 +17,7 @@ from pymongo import AsyncMongoClient
 from infra.logs import configure_logging
 from processors.read_model import ReadModelProjector
 from processors.settings import ProcessorSettings
+from producers.consuming import Polled, consume_and_commit
 from schemas import LEDGER_REPORT, LedgerReport
 from schemas.topics import LEDGER_BLOCKS
 
@@ -39,23 +40,23 @@ async def run(settings: ProcessorSettings) -> None:
     await consumer.start()
     # Metrics (and, on any path, a liveness answer) for the supervisor's health check.
     start_http_server(settings.read_model_port, addr="127.0.0.1")
+
+    async def project(polled: Polled) -> None:
+        reports: list[LedgerReport] = []
+        for records in polled.values():
+            for record in records:
+                try:
+                    reports.append(LEDGER_REPORT.validate_json(record.value or b""))
+                except ValidationError:
+                    # The processors dead-letter malformed block records; skip here.
+                    log.warning("unreadable block record", offset=record.offset)
+        if reports:
+            written = await projector.project(reports)
+            PROJECTED.inc(len(reports))
+            log.info("read model projected", reports=len(reports), documents=written)
+
     try:
-        while True:
-            polled = await consumer.getmany(timeout_ms=500, max_records=2000)
-            reports: list[LedgerReport] = []
-            for records in polled.values():
-                for record in records:
-                    try:
-                        reports.append(LEDGER_REPORT.validate_json(record.value or b""))
-                    except ValidationError:
-                        # The processors dead-letter malformed block records; skip here.
-                        log.warning("unreadable block record", offset=record.offset)
-            if reports:
-                written = await projector.project(reports)
-                PROJECTED.inc(len(reports))
-                log.info("read model projected", reports=len(reports), documents=written)
-            if polled:
-                await consumer.commit()
+        await consume_and_commit(consumer, project, max_batch=2000)
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()

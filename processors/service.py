@@ -8,15 +8,13 @@ membership: a process restarted after kill -9 takes its partitions back at once.
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable
 
 import structlog
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from infra.kafka_topics import ensure_topics
+from infra.service_http import service_app
 from processors.app import INTAKE_HANDLERS, Reactions, expire_overdue
 from processors.consuming import BatchConsumer, Handler, batch_consumer
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines, restore_deadlines
@@ -48,7 +46,7 @@ async def serve(settings: ProcessorSettings, records: RecordsSystem) -> None:
             )
         server = uvicorn.Server(
             uvicorn.Config(
-                health_app(lambda: all(loop.assigned() for loop in loops)),
+                service_app("CUREX processors", lambda: all(loop.assigned() for loop in loops)),
                 host="127.0.0.1",
                 port=settings.processors_health_port,
                 log_level="warning",
@@ -89,19 +87,3 @@ async def _expire_periodically(
     while True:
         await asyncio.sleep(settings.expiry_check_interval_s)
         await expire_overdue(deadlines, producer)
-
-
-def health_app(is_ready: Callable[[], bool]) -> FastAPI:
-    app = FastAPI(title="CUREX processors", version="1")
-
-    @app.get("/health")
-    def health(response: Response) -> dict[str, str]:
-        ready = is_ready()
-        response.status_code = 200 if ready else 503
-        return {"status": "ok" if ready else "starting"}
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return app

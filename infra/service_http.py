@@ -1,4 +1,4 @@
-"""The gateway's HTTP surface: health and metrics (the Blockchain API joins it later)."""
+"""The HTTP surface every project service shares: /health, /metrics and its own routers."""
 
 from collections.abc import Callable
 
@@ -6,8 +6,9 @@ from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
-def create_app(is_ready: Callable[[], bool], *routers: APIRouter) -> FastAPI:
-    app = FastAPI(title="CUREX ledger gateway and Blockchain API", version="1")
+def service_app(title: str, is_ready: Callable[[], bool], *routers: APIRouter) -> FastAPI:
+    """``/health`` answers 503 until ``is_ready``; ``/metrics`` is Prometheus' text format."""
+    app = FastAPI(title=title, version="1")
     for router in routers:
         app.include_router(router)
 
