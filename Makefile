@@ -26,6 +26,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 	CUREX_LEDGER=fabric $(BIN)/pytest tests/integration tests/e2e
 

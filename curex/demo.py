@@ -13,11 +13,10 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
-from curex.rest_client import ApiError, ApplicationsClient, password_token
-from infra.runtime_settings import ServiceSettings
+from curex.block_watch import BlockWatcher
+from curex.errors import ApiError
+from curex.rest_client import ApplicationsClient, password_token
 from processors.intake import system_actor
-from producers.block_watch import BlockWatcher
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import (
     Actor,
@@ -28,6 +27,8 @@ from schemas import (
     TransferState,
     utc_now,
 )
+from service_runtime.kafka_producer import durable_producer
+from service_runtime.settings import ServiceSettings
 
 HOME = "ES-SERMAS"  # Madrid: the patient's home organisation
 TREATING = "SE-KI"  # Stockholm: where the patient is treated

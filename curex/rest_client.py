@@ -12,13 +12,10 @@ from typing import Any, Self
 
 import httpx
 
+from curex.errors import ApiError
 from schemas import TransferState
 
 Transfer = dict[str, Any]
-
-
-class ApiError(Exception):
-    pass
 
 
 async def password_token(

@@ -9,6 +9,7 @@ InfraError
  +-- ServiceFailed        a service exited or was not healthy before the deadline
  +-- UnknownService       a name that is not in the service registry
  +-- FabricCommandFailed  a Fabric command (cryptogen, peer, osnadmin...) failed
+ +-- Unhealthy            a probe reached a service but it did not report itself healthy
 """
 
 
@@ -46,3 +47,7 @@ class UnknownService(InfraError):
 
 class FabricCommandFailed(InfraError):
     """A Fabric command (cryptogen, configtxgen, peer, osnadmin) exited with an error."""
+
+
+class Unhealthy(InfraError):
+    """A probe reached the service but it did not report itself healthy."""

@@ -7,14 +7,12 @@ import urllib.request
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from infra.errors import Unhealthy
+
 HealthProbe = Callable[[], Coroutine[Any, Any, None]]
 """Returns when the service is healthy; raises (anything) with the reason otherwise."""
 
 _T = TypeVar("_T")
-
-
-class Unhealthy(Exception):
-    """A probe reached the service but it did not report itself healthy."""
 
 
 def http_ok(url: str, timeout_s: float = 3.0) -> HealthProbe:

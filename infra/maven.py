@@ -4,6 +4,7 @@ import hashlib
 import shutil
 import subprocess
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from infra.errors import FetchFailed, ToolMissing
@@ -45,3 +46,39 @@ def run_maven(command: list[str], progress: ProgressReporter, what: str) -> None
     if returncode != 0:
         output = "\n".join(tail)
         raise FetchFailed(f"Maven's fetch of {what} exited {returncode}:\n{output}")
+
+
+def fetch_into_cache(
+    *,
+    pom: Path,
+    target: Path,
+    what: str,
+    stage: str,
+    goals: Callable[[Path], list[str]],
+    collect: Callable[[Path], Path],
+    progress: ProgressReporter,
+    marker: str = ".curex-complete",
+) -> Path:
+    """``target`` holding what Maven fetched with ``pom``; Maven runs only when the cache is
+    missing or came from another pom.
+
+    Maven works in a scratch directory (so nothing is written next to the packaged pom);
+    ``collect(work)`` turns its output into a finished directory, which is moved into
+    place last, so a half-done fetch is never used.
+    """
+    complete = target / marker
+    if complete.is_file() and complete.read_text().strip() == pom_digest(pom):
+        return target
+    mvn = find_mvn(what)
+    work = target.with_name(f"{target.name}.partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copyfile(pom, work / "pom.xml")
+    progress.stage(stage)
+    run_maven([mvn, "-B", "-f", str(work / "pom.xml"), *goals(work)], progress, what)
+    finished = collect(work)
+    (finished / marker).write_text(pom_digest(pom))
+    shutil.rmtree(target, ignore_errors=True)
+    finished.rename(target)
+    shutil.rmtree(work, ignore_errors=True)
+    return target

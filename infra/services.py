@@ -1,6 +1,7 @@
 """The registry of services `curex up` can run: add a service by listing a ServiceSpec."""
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
@@ -9,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from infra.errors import UnknownService
-from infra.fabric_material import prepare_fabric
-from infra.fabric_network import (
+from infra.fabric.material import prepare_fabric
+from infra.fabric.network import (
+    CHANNEL,
     chaincode_address,
     fabric_root,
+    gateway_connections,
     orderer_endpoint,
     peer_endpoint,
 )
-from infra.fabric_processes import (
+from infra.fabric.processes import (
     chaincode_env,
     operations_health,
     orderer_command,
@@ -25,12 +28,12 @@ from infra.fabric_processes import (
     peer_env,
     tcp_listening,
 )
-from infra.fabric_setup import setup_network
-from infra.ferretdb_server import docdb_command, mongo_ping, prepare_docdb
+from infra.fabric.setup import setup_network
+from infra.ferretdb.server import docdb_command, mongo_ping, prepare_docdb
 from infra.health import HealthProbe, http_ok
-from infra.kafka_broker import kafka_command, prepare_kafka
-from infra.kafka_topics import ensure_topics, probe_kafka
-from infra.keycloak_service import (
+from infra.kafka.broker import kafka_command, prepare_kafka
+from infra.kafka.probe import probe_kafka
+from infra.keycloak.service import (
     keycloak_command,
     keycloak_env,
     keycloak_health,
@@ -39,6 +42,7 @@ from infra.keycloak_service import (
 from infra.progress import ProgressReporter
 from infra.settings import FabricOrg, InfraSettings
 from schemas.topics import ALL_TOPICS
+from service_runtime.topics import ensure_topics
 
 ENV_PREFIX = "CUREX_"
 # The directory holding the project's packages: children run `python -m <module>` from it.
@@ -68,6 +72,16 @@ class ServiceSpec:
 def passthrough_env() -> dict[str, str]:
     """The caller's CUREX_* variables, which every child sees."""
     return {key: value for key, value in os.environ.items() if key.startswith(ENV_PREFIX)}
+
+
+def _gateway_env(settings: InfraSettings, org: str) -> dict[str, str]:
+    """A ledger gateway's organisation and, on Fabric, how it reaches the members."""
+    env = {"CUREX_GATEWAY_ORG": org}
+    if settings.ledger == "fabric":
+        connections = [c.model_dump(mode="json") for c in gateway_connections(settings)]
+        env["CUREX_FABRIC_CONNECTIONS"] = json.dumps(connections)
+        env["CUREX_FABRIC_CHANNEL"] = CHANNEL
+    return env
 
 
 def _project_env(settings: InfraSettings) -> dict[str, str]:
@@ -252,7 +266,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             settings.ledger_gateway_port,
             settings,
             depends_on=("kafka", *ledger_deps),
-            extra_env={"CUREX_GATEWAY_ORG": "ES-SERMAS"},
+            extra_env=_gateway_env(settings, "ES-SERMAS"),
         ),
         # SE-KI's Blockchain API reads the same embedded ledger; ES-SERMAS's instance writes.
         _python_module(
@@ -262,7 +276,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             settings,
             depends_on=ledger_deps,
             extra_env={
-                "CUREX_GATEWAY_ORG": "SE-KI",
+                **_gateway_env(settings, "SE-KI"),
                 "CUREX_GATEWAY_WRITER": "false",
                 "CUREX_LEDGER_GATEWAY_PORT": str(settings.ledger_gateway_se_ki_port),
             },
@@ -275,7 +289,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
         ),
         _python_module(
             "read-model",
-            "processors.projector_service",
+            "read_model",
             settings.read_model_port,
             settings,
             depends_on=("kafka", "docdb"),

@@ -7,17 +7,18 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
-import uvicorn
 
-from infra.logs import configure_logging
-from infra.service_http import service_app
 from ledger_gateway.blockchain_api import blockchain_router
 from ledger_gateway.checkpoint import PublishCheckpoint
 from ledger_gateway.ledgers import open_ledger
-from ledger_gateway.service import BlockPublisher, CommandIntake, command_consumer
+from ledger_gateway.service import BlockPublisher, CommandIntake
 from ledger_gateway.settings import GatewaySettings
-from producers.auth.tokens import TokenValidator
-from producers.kafka import durable_producer
+from schemas.topics import LEDGER_COMMANDS
+from service_runtime.consuming import committing_consumer
+from service_runtime.kafka_producer import durable_producer
+from service_runtime.logs import configure_logging
+from service_runtime.service_http import http_server, service_app
+from service_runtime.tokens import TokenValidator
 
 
 async def serve(settings: GatewaySettings) -> None:
@@ -33,13 +34,9 @@ async def serve(settings: GatewaySettings) -> None:
         ready: Callable[[], bool] = lambda: True  # noqa: E731 - a read-only instance is ready
         if settings.gateway_writer:
             loops, ready = await _writer_loops(settings, stack)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                service_app("CUREX ledger gateway and Blockchain API", ready, api),
-                host="127.0.0.1",
-                port=settings.ledger_gateway_port,
-                log_level="warning",
-            )
+        server = http_server(
+            service_app("CUREX ledger gateway and Blockchain API", ready, api),
+            settings.ledger_gateway_port,
         )
         # Start-up objects live as long as the process: keep them out of every collection.
         gc.freeze()
@@ -61,8 +58,12 @@ async def _writer_loops(
     writer = await open_ledger(settings, stack)
     reader = await open_ledger(settings, stack)  # its own connection for the block stream
     producer = durable_producer(settings.kafka_bootstrap)
-    consumer = command_consumer(
-        settings.kafka_bootstrap, settings.gateway_group_id, settings.gateway_instance_id
+    consumer = committing_consumer(
+        settings.kafka_bootstrap,
+        [LEDGER_COMMANDS.name],
+        settings.gateway_group_id,
+        settings.gateway_instance_id,
+        settings.gateway_max_batch,
     )
     await producer.start()
     stack.push_async_callback(producer.stop)

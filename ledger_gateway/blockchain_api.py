@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger_gateway.port import Ledger
-from producers.auth.tokens import TokenError, TokenValidator
-from schemas import Transfer
+from schemas import LedgerHistoryItem, Transfer
+from service_runtime.errors import TokenError
+from service_runtime.tokens import TokenValidator
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -46,18 +47,11 @@ def blockchain_router(ledger: Ledger, tokens: TokenValidator, org: str) -> APIRo
         return found
 
     @router.get("/transfers/{transfer_id}/history")
-    async def history(transfer_id: str) -> list[dict[str, Any]]:
+    async def history(transfer_id: str) -> list[LedgerHistoryItem]:
         items = await ledger.history(transfer_id)
         if not items:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer {transfer_id}")
-        return [
-            {
-                "tx_id": i.tx_id,
-                "block_number": i.block_number,
-                "transition": i.transition.model_dump(mode="json"),
-            }
-            for i in items
-        ]
+        return items
 
     @router.get("/blocks/{number}")
     async def block(number: int) -> dict[str, Any]:

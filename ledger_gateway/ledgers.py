@@ -2,10 +2,9 @@
 
 import contextlib
 
-from infra.settings import InfraSettings
 from ledger_gateway.embedded import EmbeddedLedgerPort
 from ledger_gateway.fabric.ledger import FabricLedger
-from ledger_gateway.fabric.network import fabric_members
+from ledger_gateway.fabric.network import members
 from ledger_gateway.port import Ledger
 from ledger_gateway.settings import GatewaySettings
 
@@ -26,5 +25,10 @@ def open_fabric_ledger(settings: GatewaySettings) -> FabricLedger:
 
     Call inside the event loop: the gateway connections bind to it.
     """
-    infra = InfraSettings(data_dir=settings.data_dir)
-    return FabricLedger.connect(fabric_members(infra), reader_org=settings.gateway_org)
+    if not settings.fabric_connections:
+        raise ValueError("CUREX_FABRIC_CONNECTIONS names no Fabric member to connect to")
+    return FabricLedger.connect(
+        members(settings.fabric_connections),
+        channel=settings.fabric_channel,
+        reader_org=settings.gateway_org,
+    )

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ledger_gateway.chaincode import ContractError
-from schemas import LedgerCommand, Transfer, Transition, TxResult
+from schemas import LedgerCommand, LedgerHistoryItem, Transfer, TxResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +41,6 @@ class CommittedTx:
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryItem:
-    tx_id: str
-    block_number: int
-    transition: Transition
-
-
-@dataclass(frozen=True, slots=True)
 class BlockView:
     number: int
     previous_hash: str
@@ -76,7 +69,7 @@ class Ledger(Protocol):
 
     async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
-    async def history(self, transfer_id: str) -> list[HistoryItem]: ...
+    async def history(self, transfer_id: str) -> list[LedgerHistoryItem]: ...
 
     async def height(self) -> int: ...
 

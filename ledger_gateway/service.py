@@ -20,16 +20,16 @@ from pydantic import ValidationError
 from ledger_gateway.checkpoint import PublishCheckpoint
 from ledger_gateway.metrics import BATCH_SIZE, COMMANDS, PUBLISHED, SUBMIT_SECONDS
 from ledger_gateway.port import CommittedTx, Ledger, Rejected
-from producers.consuming import consume_and_commit
-from producers.kafka import send
 from schemas import (
     LEDGER_COMMAND,
     CommandRejected,
     LedgerCommand,
     TransactionCommitted,
-    dead_letter_for,
 )
-from schemas.topics import DEADLETTER, LEDGER_BLOCKS, LEDGER_COMMANDS
+from schemas.topics import LEDGER_BLOCKS
+from service_runtime.consuming import consume_and_commit
+from service_runtime.kafka_producer import send
+from service_runtime.outbox import Outbox
 
 log = structlog.get_logger()
 
@@ -59,12 +59,12 @@ class CommandIntake:
 
     async def handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         commands: list[LedgerCommand] = []
-        acks: list[Awaitable[object]] = []
+        outbox = Outbox(self._producer)
         for record in records:
             try:
                 commands.append(LEDGER_COMMAND.validate_json(record.value or b""))
             except ValidationError as error:
-                acks.append(await self._dead_letter(record, str(error)))
+                await outbox.dead_letter(record, str(error))
         if commands:
             started = time.perf_counter()
             outcomes = await self._ledger.submit(commands)
@@ -74,13 +74,13 @@ class CommandIntake:
             for outcome in outcomes:
                 if isinstance(outcome, Rejected):
                     COMMANDS.labels("rejected").inc()
-                    acks.append(await self._report_rejection(outcome))
+                    await self._report_rejection(outbox, outcome)
                 else:
                     COMMANDS.labels("replayed" if outcome.replayed else "committed").inc()
             log.info("batch submitted", commands=len(commands), records=len(records))
-        await asyncio.gather(*acks)
+        await outbox.delivered()
 
-    async def _report_rejection(self, rejected: Rejected) -> Awaitable[object]:
+    async def _report_rejection(self, outbox: Outbox, rejected: Rejected) -> None:
         command = rejected.command
         report = CommandRejected(
             correlation_id=command.correlation_id,
@@ -95,20 +95,7 @@ class CommandIntake:
             event_id=str(command.event_id),
             code=rejected.error.code,
         )
-        return await send(
-            self._producer, LEDGER_BLOCKS.name, report, command.correlation_id.encode()
-        )
-
-    async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], error: str
-    ) -> Awaitable[object]:
-        letter = dead_letter_for(
-            record.topic, record.partition, record.offset, record.key, record.value, error
-        )
-        log.warning(
-            "dead-lettered", topic=record.topic, partition=record.partition, offset=record.offset
-        )
-        return await send(self._producer, DEADLETTER.name, letter, record.key)
+        await outbox.send(LEDGER_BLOCKS.name, report, command.correlation_id.encode())
 
 
 class BlockPublisher:
@@ -153,18 +140,3 @@ class BlockPublisher:
         return await send(
             self._producer, LEDGER_BLOCKS.name, event, tx.command.correlation_id.encode()
         )
-
-
-def command_consumer(bootstrap: str, group_id: str, instance_id: str) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
-        LEDGER_COMMANDS.name,
-        bootstrap_servers=bootstrap,
-        group_id=group_id,
-        # Static membership: a restarted gateway resumes its partitions without waiting
-        # for the killed member's session to expire.
-        group_instance_id=instance_id,
-        session_timeout_ms=10_000,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=2000,
-    )

@@ -3,8 +3,9 @@
 from pathlib import Path
 from typing import Literal
 
-from infra.runtime_settings import ServiceSettings
-from producers.auth.tokens import Issuer
+from ledger_gateway.fabric.connection import FabricConnection
+from service_runtime.settings import ServiceSettings
+from service_runtime.tokens import Issuer
 
 
 class GatewaySettings(ServiceSettings):
@@ -19,6 +20,10 @@ class GatewaySettings(ServiceSettings):
     keycloak_url: str = "http://127.0.0.1:8180"
     ledger_realm: str = "curex-ledger"
     ledger_audience: str = "blockchain-api"
+    # With CUREX_LEDGER=fabric: each member's peer and client identity (JSON), and the
+    # channel the workflow's transfers live on.
+    fabric_connections: tuple[FabricConnection, ...] = ()
+    fabric_channel: str = "curex"
 
     @property
     def ledger_issuer(self) -> Issuer:

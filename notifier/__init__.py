@@ -1,1 +1,3 @@
-"""Pushes ledger-confirmed changes to HPA/PA clients (next issue)."""
+"""Live notifications: ledger-confirmed changes pushed over ``WS /v1/notifications`` to
+the parties of each transfer, in their language. Served by the Applications Server's
+process for now."""

@@ -1,10 +1,7 @@
 """What a person is told when a transfer changes, in their language (pure)."""
 
-from typing import Literal
+from schemas import Language, TransferState
 
-from schemas import TransferState
-
-Language = Literal["en", "es", "sv"]
 S = TransferState
 
 MESSAGES: dict[Language, dict[TransferState, str]] = {

@@ -2,10 +2,10 @@
 
 import asyncio
 
-from infra.logs import configure_logging
 from processors.records import LocalRecordsStore
 from processors.service import serve
 from processors.settings import ProcessorSettings
+from service_runtime.logs import configure_logging
 
 
 def main() -> None:

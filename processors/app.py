@@ -13,7 +13,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
-from processors.consuming import Handler, Outbox, Record
+from processors.consuming import Handler, Record
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines
 from processors.intake import ledger_command_for, ledger_command_for_assessment
 from processors.reactions import expire_command, react
@@ -33,6 +33,7 @@ from schemas.topics import (
     RISK_SCORES,
     TRANSFER_REQUESTS,
 )
+from service_runtime.outbox import Outbox
 
 log = structlog.get_logger()
 
@@ -85,7 +86,7 @@ class Reactions:
         if reaction.deadline is not None:
             change = self._deadlines.track(reaction.deadline)
             if change is not None:
-                # The block's partition, as the faust table did: one transfer, one partition.
+                # The block's partition: one transfer's deadlines stay on one partition.
                 await outbox.send_raw(
                     CONSENT_DEADLINES.name, change.value, change.key, record.partition
                 )

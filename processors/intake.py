@@ -1,36 +1,26 @@
 """Turn HPA/PA commands and risk assessments into ledger commands (pure)."""
 
 from schemas import (
+    ACTION_COMMANDS,
     Action,
     Actor,
     ApplyActionTx,
     CancelTransfer,
-    CloseTransfer,
     ConsentDecision,
     CreateTransfer,
     CreateTransferTx,
-    GrantConsent,
     LedgerCommand,
-    MarkReceived,
-    MarkTransferred,
     RecordRiskScoreTx,
-    RefuseConsent,
-    RevokeConsent,
     RiskAssessment,
     Role,
+    TransferCommand,
     TransferRequest,
 )
 
 PROCESSORS_USER = "curex-processors"
 
-_ACTIONS: dict[type, Action] = {
-    CancelTransfer: Action.CANCEL,
-    MarkTransferred: Action.MARK_TRANSFERRED,
-    MarkReceived: Action.MARK_RECEIVED,
-    CloseTransfer: Action.CLOSE,
-    GrantConsent: Action.GRANT_CONSENT,
-    RefuseConsent: Action.REFUSE_CONSENT,
-    RevokeConsent: Action.REVOKE,
+_ACTIONS: dict[type[TransferCommand], Action] = {
+    command: action for action, command in ACTION_COMMANDS.items()
 }
 
 

@@ -9,7 +9,7 @@ the platform uses, so the question carries only a pseudonym.
 from pathlib import Path
 from typing import Protocol
 
-from processors.handling import RecordsUnavailable
+from processors.errors import RecordsUnavailable
 from schemas import pseudonymise
 
 DEMO_PATIENTS: dict[str, tuple[str, ...]] = {

@@ -10,18 +10,17 @@ import contextlib
 import gc
 
 import structlog
-import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from infra.kafka_topics import ensure_topics
-from infra.service_http import service_app
 from processors.app import INTAKE_HANDLERS, Reactions, expire_overdue
-from processors.consuming import BatchConsumer, Handler, batch_consumer
+from processors.consuming import BatchConsumer, Handler
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines, restore_deadlines
-from processors.legacy_offsets import adopt_legacy_offsets
 from processors.records import RecordsSystem
 from processors.settings import ProcessorSettings
-from producers.kafka import durable_producer
+from service_runtime.consuming import committing_consumer
+from service_runtime.kafka_producer import durable_producer
+from service_runtime.service_http import http_server, service_app
+from service_runtime.topics import ensure_topics
 
 log = structlog.get_logger()
 
@@ -44,13 +43,9 @@ async def serve(settings: ProcessorSettings, records: RecordsSystem) -> None:
             loops.append(
                 BatchConsumer(name, consumer, producer, handlers, settings.processors_max_batch)
             )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                service_app("CUREX processors", lambda: all(loop.assigned() for loop in loops)),
-                host="127.0.0.1",
-                port=settings.processors_health_port,
-                log_level="warning",
-            )
+        server = http_server(
+            service_app("CUREX processors", lambda: all(loop.assigned() for loop in loops)),
+            settings.processors_health_port,
         )
         # Start-up objects live as long as the process: keep them out of every collection.
         gc.freeze()
@@ -65,15 +60,10 @@ async def serve(settings: ProcessorSettings, records: RecordsSystem) -> None:
 async def _start_consumer(
     settings: ProcessorSettings, name: str, handlers: dict[str, Handler]
 ) -> AIOKafkaConsumer:
-    group_id = f"{settings.processors_group_prefix}-{name}"
-    if settings.processors_legacy_group:
-        await adopt_legacy_offsets(
-            settings.kafka_bootstrap, group_id, settings.processors_legacy_group, set(handlers)
-        )
-    consumer = batch_consumer(
+    consumer = committing_consumer(
         settings.kafka_bootstrap,
         list(handlers),
-        group_id,
+        f"{settings.processors_group_prefix}-{name}",
         settings.processors_instance_id,
         settings.processors_max_batch,
     )

@@ -2,17 +2,14 @@
 
 from pathlib import Path
 
-from infra.runtime_settings import ServiceSettings
+from service_runtime.settings import ServiceSettings
 
 
 class ProcessorSettings(ServiceSettings):
     processors_health_port: int = 8095
-    read_model_port: int = 8096
     # Consumer groups <prefix>-intake and <prefix>-reactions.
     processors_group_prefix: str = "curex-processors"
     processors_instance_id: str = "curex-processors-1"
-    # The faust app's group: a new group starts from its offsets ("" to start afresh).
-    processors_legacy_group: str = "curex-processors"
     processors_max_batch: int = 500
     expiry_check_interval_s: float = 1.0
 

@@ -1,1 +1,2 @@
-"""Publishing API for frontends and the demo: validated commands onto Kafka."""
+"""The Applications Server (``python -m producers``): the REST API for HPA, PA and ops,
+token checks, and the publishing of validated commands onto Kafka."""

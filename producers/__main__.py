@@ -2,9 +2,9 @@
 
 import uvicorn
 
-from infra.logs import configure_logging
 from producers.api.app import create_app
 from producers.api.settings import ApiSettings
+from service_runtime.logs import configure_logging
 
 
 def main() -> None:

@@ -1,39 +1,20 @@
 """May this principal take this action on this transfer now? (pure)
 
-The answer comes from the transition table in ``schemas`` and the contract's own notion
-of parties, so the API refuses exactly what the contract would refuse, before publishing.
-
-AccessDenied
- ├── NotAParty        (403: the caller has nothing to do with the transfer)
- └── WrongRole        (403: a party, but this action is never theirs)
-ActionNotAllowedNow   (409: theirs to take, but not from the current state)
+The answer comes from the transition table and the party rules in ``schemas``, the ones
+the contract enforces, so the API refuses exactly what the contract would refuse, before
+publishing.
 """
 
-from ledger_gateway.chaincode import parties_of
-from ledger_gateway.chaincode.contract import HasParties
-from schemas import TRANSITIONS, Action, Actor, TransferState, rule_for
-
-
-class AccessDenied(Exception):
-    pass
-
-
-class NotAParty(AccessDenied):
-    pass
-
-
-class WrongRole(AccessDenied):
-    pass
-
-
-class ActionNotAllowedNow(Exception):
-    def __init__(self, action: Action, current_state: TransferState) -> None:
-        super().__init__(f"{action.value} is not allowed while the transfer is {current_state}")
-        self.current_state = current_state
-
-
-def may_see(actor: Actor, transfer: HasParties) -> bool:
-    return bool(parties_of(actor, transfer))
+from producers.errors import ActionNotAllowedNow, BadRequest, NotAParty, WrongRole
+from schemas import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    HasParties,
+    TransferState,
+    parties_of,
+    rule_for,
+)
 
 
 def authorise(actor: Actor, transfer: HasParties, state: TransferState, action: Action) -> None:
@@ -51,3 +32,18 @@ def authorise(actor: Actor, transfer: HasParties, state: TransferState, action: 
     rule = rule_for(state, action)
     if rule is None or actor.role not in rule.roles or not parties & rule.parties:
         raise ActionNotAllowedNow(action, state)
+
+
+def authorise_create(actor: Actor, source_org: str) -> None:
+    """Raise unless ``actor`` may ask ``source_org`` for records: the table's creation rule.
+
+    The creator is the requesting organisation by definition of the request; asking one's
+    own organisation is refused, as the contract refuses it.
+    """
+    rule = rule_for(None, Action.CREATE)
+    assert rule is not None  # the table always has the creation rule
+    if actor.role not in rule.roles:
+        allowed = ", ".join(sorted(role.value for role in rule.roles))
+        raise WrongRole(f"only {allowed} may request transfers")
+    if source_org == actor.org:
+        raise BadRequest("source_org must be another organisation than your own")

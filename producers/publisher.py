@@ -9,22 +9,21 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from producers.kafka import send
 from schemas import (
     CONSENT_DECISION,
     TRANSFER_REQUEST,
     Actor,
-    ConsentDecision,
     LedgerCommand,
     OrganisationPolicy,
     RiskAssessment,
     SetPolicyTx,
-    TransferRequest,
+    TransferCommand,
 )
 from schemas.commands import GrantConsent, RefuseConsent, RevokeConsent
 from schemas.topics import CONSENT_DECISIONS, LEDGER_COMMANDS, RISK_SCORES, TRANSFER_REQUESTS
+from service_runtime.kafka_producer import send
 
-Command = TransferRequest | ConsentDecision
+Command = TransferCommand
 _CONSENT_TYPES = (GrantConsent, RefuseConsent, RevokeConsent)
 _CONSENT_TYPE_NAMES = {"grant_consent", "refuse_consent", "revoke_consent"}
 

@@ -2,6 +2,7 @@
 
 from schemas.actors import Actor
 from schemas.commands import (
+    ACTION_COMMANDS,
     CONSENT_DECISION,
     TRANSFER_REQUEST,
     CancelTransfer,
@@ -18,6 +19,7 @@ from schemas.commands import (
 )
 from schemas.deadletter import DeadLetter, dead_letter_for
 from schemas.envelope import Envelope, Message, utc_now
+from schemas.languages import DEFAULT_LANGUAGE, Language
 from schemas.ledger import (
     GDPR_VITAL_INTERESTS,
     LEDGER_COMMAND,
@@ -27,6 +29,7 @@ from schemas.ledger import (
     CommandRejected,
     CreateTransferTx,
     LedgerCommand,
+    LedgerHistoryItem,
     LedgerReport,
     RecordRiskScoreTx,
     RiskScoresUsed,
@@ -37,6 +40,7 @@ from schemas.ledger import (
     Transition,
     TxResult,
 )
+from schemas.parties import HasParties, may_see, parties_of
 from schemas.pseudonym import pseudonymise
 from schemas.risk import OrganisationPolicy, RiskAssessment
 from schemas.states import FINAL_STATES, TransferState
@@ -52,8 +56,10 @@ from schemas.transitions import (
 )
 
 __all__ = [
+    "ACTION_COMMANDS",
     "AUDIT_ACTIONS",
     "CONSENT_DECISION",
+    "DEFAULT_LANGUAGE",
     "FINAL_STATES",
     "GDPR_VITAL_INTERESTS",
     "LEDGER_COMMAND",
@@ -73,7 +79,10 @@ __all__ = [
     "DeadLetter",
     "Envelope",
     "GrantConsent",
+    "HasParties",
+    "Language",
     "LedgerCommand",
+    "LedgerHistoryItem",
     "LedgerReport",
     "MarkReceived",
     "MarkTransferred",
@@ -98,6 +107,8 @@ __all__ = [
     "TxResult",
     "allowed_actions",
     "dead_letter_for",
+    "may_see",
+    "parties_of",
     "pseudonymise",
     "rule_for",
     "utc_now",

@@ -6,6 +6,7 @@ from pydantic import Field, TypeAdapter
 
 from schemas.actors import Actor
 from schemas.envelope import Envelope, OrgId, PatientPseudonym, ShortText, TransferId
+from schemas.transitions import Action
 
 
 class TransferCommand(Envelope):
@@ -62,3 +63,14 @@ ConsentDecision = Annotated[
 
 TRANSFER_REQUEST: TypeAdapter[TransferRequest] = TypeAdapter(TransferRequest)
 CONSENT_DECISION: TypeAdapter[ConsentDecision] = TypeAdapter(ConsentDecision)
+
+# The command a person sends to take an action on an existing transfer.
+ACTION_COMMANDS: dict[Action, type[TransferCommand]] = {
+    Action.CANCEL: CancelTransfer,
+    Action.MARK_TRANSFERRED: MarkTransferred,
+    Action.MARK_RECEIVED: MarkReceived,
+    Action.CLOSE: CloseTransfer,
+    Action.GRANT_CONSENT: GrantConsent,
+    Action.REFUSE_CONSENT: RefuseConsent,
+    Action.REVOKE: RevokeConsent,
+}

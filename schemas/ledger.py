@@ -91,6 +91,14 @@ class Transition(Message):
     risk_scores: tuple[RiskScoresUsed, ...] = ()
 
 
+class LedgerHistoryItem(Message):
+    """One transition of a transfer as a ledger records it: with its tx id and block."""
+
+    tx_id: str
+    block_number: int
+    transition: Transition
+
+
 class Transfer(Message):
     """A transfer's current state as the ledger holds it: no health data, no identifiers."""
 

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from curex.block_watch import BlockWatcher
 from infra.settings import InfraSettings
 from infra.testing import ensure_stack
 from processors.intake import system_actor
 from processors.records import LocalRecordsStore
 from processors.settings import ProcessorSettings
-from producers.block_watch import BlockWatcher
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import (
     Actor,
@@ -23,6 +22,7 @@ from schemas import (
     TransactionCommitted,
     pseudonymise,
 )
+from service_runtime.kafka_producer import durable_producer
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

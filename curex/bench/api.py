@@ -27,13 +27,13 @@ from curex.bench.latency import percentiles
 from curex.bench.load import Attempt, LoadResult, drive
 from curex.bench.projection import wait_projected
 from curex.bench.run import collector_paused
+from curex.block_watch import BlockWatcher
 from curex.demo import DEMO_PASSWORD, HOME, TREATING, seed_demo_organisations
-from curex.rest_client import ApiError, password_token
+from curex.errors import ApiError, WaitTimedOut
+from curex.rest_client import password_token
 from infra.settings import InfraSettings
 from processors.records import LocalRecordsStore
 from processors.settings import ProcessorSettings
-from producers.block_watch import BlockWatcher, WaitTimedOut
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import (
     FINAL_STATES,
@@ -46,6 +46,7 @@ from schemas import (
     TransferState,
     pseudonymise,
 )
+from service_runtime.kafka_producer import durable_producer
 
 USER = "doctor.ki"  # a professional of TREATING, asking HOME for records
 REASON = "curex bench api: continuity of care"

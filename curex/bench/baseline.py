@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from curex.bench.errors import BenchError
-from producers.kafka import durable_producer
 from schemas.topics import TRANSFER_REQUESTS
+from service_runtime.kafka_producer import durable_producer
 
 _MAX_POLL = 2000
 _LEADER_POLL_S = 0.05

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
-from infra.fabric_network import BENCH_CHANNEL
+from infra.fabric.network import BENCH_CHANNEL, gateway_connections
 from infra.settings import InfraSettings
 from ledger_gateway.embedded import EmbeddedLedgerPort
 from ledger_gateway.fabric.gateway_client import GatewayClient
 from ledger_gateway.fabric.ledger import CHAINCODE, FabricLedger
-from ledger_gateway.fabric.network import fabric_members
+from ledger_gateway.fabric.network import members
 from ledger_gateway.port import Committed, Ledger
 from schemas import (
     Actor,
@@ -215,10 +215,10 @@ async def run_ledger_bench(
         runs.append(await bench_embedded(options, Path(scratch)))
     if not fabric:
         return LedgerBenchResult(tuple(runs))
-    members = fabric_members(settings)
-    ledger = FabricLedger.connect(members, channel=BENCH_CHANNEL)
+    fabric_members = members(gateway_connections(settings))
+    ledger = FabricLedger.connect(fabric_members, channel=BENCH_CHANNEL)
     # The creates are the requesting organisation's: the bare client signs as it.
-    requesting = next(m for m in members if m.msp_id == REQUESTING)
+    requesting = next(m for m in fabric_members if m.msp_id == REQUESTING)
     bare = GatewayClient(requesting.endpoint, requesting.identity, BENCH_CHANNEL)
     try:
         await _seed(ledger)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
 from curex.bench.workload import BenchWorld
-from producers.block_watch import BlockWatcher, WaitTimedOut
+from curex.block_watch import BlockWatcher
+from curex.errors import WaitTimedOut
 from producers.publisher import CommandPublisher
 from schemas import (
     FINAL_STATES,

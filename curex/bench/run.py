@@ -13,11 +13,11 @@ from curex.bench.pipeline import PhaseResult, offer_at_rate, offer_flat_out, set
 from curex.bench.rss import RssSampler
 from curex.bench.seeding import seed
 from curex.bench.workload import BenchWorld, new_world
+from curex.block_watch import BlockWatcher
 from processors.records import LocalRecordsStore
 from processors.settings import ProcessorSettings
-from producers.block_watch import BlockWatcher
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
+from service_runtime.kafka_producer import durable_producer
 
 
 @contextmanager

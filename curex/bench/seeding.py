@@ -2,9 +2,10 @@
 
 from curex.bench.errors import BenchError
 from curex.bench.workload import BenchWorld
+from curex.block_watch import BlockWatcher
+from curex.errors import WaitTimedOut
 from processors.intake import system_actor
 from processors.records import LocalRecordsStore
-from producers.block_watch import BlockWatcher, WaitTimedOut
 from producers.publisher import CommandPublisher
 from schemas import (
     CommandRejected,

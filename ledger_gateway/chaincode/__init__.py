@@ -6,7 +6,6 @@ from ledger_gateway.chaincode.contract import (
     BY_SOURCE_ORG,
     TransferContract,
     check_permitted,
-    parties_of,
 )
 from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
@@ -39,5 +38,4 @@ __all__ = [
     "UnknownTransfer",
     "check_permitted",
     "composite_key",
-    "parties_of",
 ]

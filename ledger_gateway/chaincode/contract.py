@@ -8,7 +8,6 @@ writes nothing.
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Protocol
 
 from schemas import (
     AUDIT_ACTIONS,
@@ -32,6 +31,7 @@ from schemas import (
     TxResult,
     rule_for,
 )
+from schemas.parties import parties_of
 
 from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
@@ -59,31 +59,6 @@ BY_REQUESTING_ORG = "by-requesting-org"
 BY_SOURCE_ORG = "by-source-org"
 BY_PATIENT = "by-patient"
 _INDEX_VALUE = b"\x00"  # Fabric refuses empty values
-
-
-class HasParties(Protocol):
-    @property
-    def requesting_org(self) -> str: ...
-
-    @property
-    def source_org(self) -> str: ...
-
-    @property
-    def patient_pseudonym(self) -> str: ...
-
-
-def parties_of(actor: Actor, transfer: HasParties) -> frozenset[Party]:
-    """How ``actor`` relates to ``transfer`` (possibly several ways, or none)."""
-    parties: set[Party] = set()
-    if actor.role is Role.PATIENT:
-        if actor.user_id == transfer.patient_pseudonym:
-            parties.add(Party.PATIENT)
-        return frozenset(parties)
-    if actor.org == transfer.requesting_org:
-        parties.add(Party.REQUESTING_ORG)
-    if actor.org == transfer.source_org:
-        parties.add(Party.SOURCE_ORG)
-    return frozenset(parties)
 
 
 def check_permitted(

@@ -24,12 +24,11 @@ from ledger_gateway.port import (
     BlockView,
     Committed,
     CommittedTx,
-    HistoryItem,
     Outcome,
     Rejected,
     VerifyReport,
 )
-from schemas import LedgerCommand, Transfer, TxResult
+from schemas import LedgerCommand, LedgerHistoryItem, Transfer, TxResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
@@ -253,9 +252,11 @@ class EmbeddedLedger:
     def transfer(self, transfer_id: str) -> Transfer | None:
         return self._read_contract().transfer(transfer_id)
 
-    def history(self, transfer_id: str) -> list[HistoryItem]:
+    def history(self, transfer_id: str) -> list[LedgerHistoryItem]:
         return [
-            HistoryItem(tx_id, self._block_of(tx_id), transition)
+            LedgerHistoryItem(
+                tx_id=tx_id, block_number=self._block_of(tx_id), transition=transition
+            )
             for tx_id, transition in self._read_contract().history(transfer_id)
         ]
 

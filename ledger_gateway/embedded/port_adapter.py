@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ledger_gateway.embedded.ledger import EmbeddedLedger
-from ledger_gateway.port import BlockView, CommittedTx, HistoryItem, Outcome, VerifyReport
-from schemas import LedgerCommand, Transfer
+from ledger_gateway.port import BlockView, CommittedTx, Outcome, VerifyReport
+from schemas import LedgerCommand, LedgerHistoryItem, Transfer
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ class EmbeddedLedgerPort:
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return await self._run(lambda: self.ledger.transfer(transfer_id))
 
-    async def history(self, transfer_id: str) -> list[HistoryItem]:
+    async def history(self, transfer_id: str) -> list[LedgerHistoryItem]:
         return await self._run(lambda: self.ledger.history(transfer_id))
 
     async def height(self) -> int:

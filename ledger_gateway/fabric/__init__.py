@@ -1,1 +1,2 @@
-"""The Fabric ledger: our chaincode shim, the Gateway client and the ledger port adapter."""
+"""The Fabric ledger: the Gateway client and the ledger port adapter the gateway uses, and
+the chaincode server the peers dial (``chaincode/``)."""

@@ -12,10 +12,15 @@ from fabric_protos.common import common_pb2, ledger_pb2
 from fabric_protos.peer import transaction_pb2
 
 from ledger_gateway.fabric.chain import header_hash
-from ledger_gateway.fabric.errors import GatewayError, LedgerUnavailable, translate
+from ledger_gateway.fabric.errors import (
+    GatewayError,
+    LedgerUnavailable,
+    MalformedTransaction,
+    translate,
+)
 from ledger_gateway.fabric.gateway_client import GatewayClient, validation_code_name
 from ledger_gateway.fabric.proposals import seek_envelope
-from ledger_gateway.fabric.transactions import MalformedTransaction, TxView, parse_envelope
+from ledger_gateway.fabric.transactions import TxView, parse_envelope
 from ledger_gateway.port import BlockView
 
 QSCC = "qscc"

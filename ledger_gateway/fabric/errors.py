@@ -1,11 +1,17 @@
-"""What can go wrong talking to a Fabric Gateway, in our terms.
+"""What can go wrong talking to a Fabric Gateway, in our terms; ``grpc`` errors are
+translated here and never leave the Fabric adapter.
 
-GatewayError                 a gRPC call failed (status code, message, the gateway's details)
- ├── LedgerUnavailable       the peer or the network is down or too slow: retry later
- └── ContractRejected        the chaincode refused the transaction (``CUREX:{json}``)
-CommitError                  the transaction was ordered but not validated
- ├── CommitConflict          MVCC or phantom read conflict: endorse again
- └── CommitFailed            any other validation code
+FabricError
+ ├── GatewayError               a gRPC call failed (status code, message, the gateway's details)
+ │    ├── LedgerUnavailable     the peer or the network is down or too slow: retry later
+ │    └── ContractRejected      the chaincode refused the transaction (``CUREX:{json}``)
+ ├── CommitError                the transaction was ordered but not validated
+ │    ├── CommitConflict        MVCC or phantom read conflict: endorse again
+ │    └── CommitFailed          any other validation code
+ ├── MalformedTransaction       bytes that are not a transaction envelope
+ └── IdentityError              a signing identity's key or certificate is unusable
+
+``retriable`` on a ``GatewayError`` says whether another attempt may succeed.
 """
 
 import json
@@ -70,7 +76,11 @@ class ErrorDetail:
     message: str
 
 
-class GatewayError(Exception):
+class FabricError(Exception):
+    pass
+
+
+class GatewayError(FabricError):
     def __init__(
         self,
         code: grpc.StatusCode | None,
@@ -90,7 +100,7 @@ class GatewayError(Exception):
         return "; ".join(parts)
 
     @property
-    def retryable(self) -> bool:
+    def retriable(self) -> bool:
         """A transient failure: another attempt may succeed (ABORTED covers a peer that
         could not reach its chaincode, or endorsers that disagreed)."""
         return self.code in _UNAVAILABLE or self.code == grpc.StatusCode.ABORTED
@@ -98,7 +108,7 @@ class GatewayError(Exception):
 
 class LedgerUnavailable(GatewayError):
     @property
-    def retryable(self) -> bool:
+    def retriable(self) -> bool:
         return True
 
 
@@ -126,7 +136,7 @@ class ContractRejected(GatewayError):
         self.unanimous = unanimous
 
     @property
-    def retryable(self) -> bool:
+    def retriable(self) -> bool:
         return not self.unanimous
 
     def contract_error(self) -> ContractError:
@@ -136,7 +146,7 @@ class ContractRejected(GatewayError):
         return kind(self.reason, self.current_state)
 
 
-class CommitError(Exception):
+class CommitError(FabricError):
     def __init__(self, tx_id: str, validation_code: str) -> None:
         super().__init__(f"transaction {tx_id} was invalidated: {validation_code}")
         self.tx_id = tx_id
@@ -148,6 +158,14 @@ class CommitConflict(CommitError):
 
 
 class CommitFailed(CommitError):
+    pass
+
+
+class MalformedTransaction(FabricError, ValueError):
+    pass
+
+
+class IdentityError(FabricError):
     pass
 
 

@@ -8,7 +8,7 @@ this module as ``ledger_gateway.fabric.errors`` exceptions.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import grpc
 from fabric_protos.common import common_pb2
@@ -19,6 +19,7 @@ from ledger_gateway.fabric.errors import (
     CommitConflict,
     CommitFailed,
     GatewayError,
+    MalformedTransaction,
     translate,
 )
 from ledger_gateway.fabric.identity import SigningIdentity
@@ -27,7 +28,7 @@ from ledger_gateway.fabric.proposals import (
     commit_status_request,
     signed_envelope,
 )
-from ledger_gateway.fabric.transactions import MalformedTransaction, parse_envelope
+from ledger_gateway.fabric.transactions import parse_envelope
 
 if TYPE_CHECKING:
     from fabric_protos.gateway.gateway_pb2_grpc import GatewayAsyncStub
@@ -37,6 +38,9 @@ VALID = "VALID"
 CONFLICTS = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
 _MAX_MESSAGE = 64 * 1024 * 1024
 _CODE_NAMES = {int(value): name for name, value in transaction_pb2.TxValidationCode.items()}
+
+_Request = TypeVar("_Request")
+_Response = TypeVar("_Response")
 
 
 def validation_code_name(code: int) -> str:
@@ -135,10 +139,9 @@ class GatewayClient:
             proposed_transaction=proposal.signed,
             target_organizations=list(target_organizations),
         )
-        try:
-            response = await self._gateway.Evaluate(request, timeout=self.timeouts.evaluate_s)
-        except grpc.aio.AioRpcError as error:
-            raise translate(error, proposal.tx_id) from error
+        response = await _call(
+            self._gateway.Evaluate, request, self.timeouts.evaluate_s, proposal.tx_id
+        )
         return response.result.payload
 
     async def endorse(
@@ -159,10 +162,9 @@ class GatewayClient:
             proposed_transaction=proposal.signed,
             endorsing_organizations=list(endorsing_organizations),
         )
-        try:
-            response = await self._gateway.Endorse(request, timeout=self.timeouts.endorse_s)
-        except grpc.aio.AioRpcError as error:
-            raise translate(error, proposal.tx_id) from error
+        response = await _call(
+            self._gateway.Endorse, request, self.timeouts.endorse_s, proposal.tx_id
+        )
         envelope = response.prepared_transaction
         try:
             result = parse_envelope(envelope).response_payload
@@ -177,20 +179,14 @@ class GatewayClient:
             channel_id=self.channel_name,
             prepared_transaction=signed_envelope(self.identity, prepared.envelope),
         )
-        try:
-            await self._gateway.Submit(request, timeout=self.timeouts.submit_s)
-        except grpc.aio.AioRpcError as error:
-            raise translate(error, prepared.tx_id) from error
+        await _call(self._gateway.Submit, request, self.timeouts.submit_s, prepared.tx_id)
 
     async def commit_status(self, tx_id: str) -> CommitStatus:
         """Waits until this peer has committed ``tx_id``; its validation code and block."""
         request = commit_status_request(self.identity, self.channel_name, tx_id)
-        try:
-            response = await self._gateway.CommitStatus(
-                request, timeout=self.timeouts.commit_status_s
-            )
-        except grpc.aio.AioRpcError as error:
-            raise translate(error, tx_id) from error
+        response = await _call(
+            self._gateway.CommitStatus, request, self.timeouts.commit_status_s, tx_id
+        )
         return CommitStatus(validation_code_name(response.result), response.block_number)
 
     async def submit_and_wait(
@@ -213,6 +209,19 @@ class GatewayClient:
         status = await self.commit_status(prepared.tx_id)
         check_valid(prepared.tx_id, status)
         return prepared, status.block_number
+
+
+async def _call(
+    method: grpc.aio.UnaryUnaryMultiCallable[_Request, _Response],
+    request: _Request,
+    timeout_s: float,
+    tx_id: str,
+) -> _Response:
+    """One gateway call; a gRPC failure leaves as the ``errors`` exception it stands for."""
+    try:
+        return await method(request, timeout=timeout_s)
+    except grpc.aio.AioRpcError as error:
+        raise translate(error, tx_id) from error
 
 
 def check_valid(tx_id: str, status: CommitStatus) -> None:

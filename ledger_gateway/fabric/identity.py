@@ -17,13 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from fabric_protos.msp import identities_pb2
 
+from ledger_gateway.fabric.errors import IdentityError
+
 # The order of the P-256 group.
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _HALF_ORDER = _P256_ORDER >> 1
-
-
-class IdentityError(Exception):
-    """The MSP directory does not hold a usable certificate and key."""
 
 
 def low_s(signature: bytes) -> bytes:

@@ -50,12 +50,11 @@ from ledger_gateway.port import (
     BlockView,
     Committed,
     CommittedTx,
-    HistoryItem,
     Outcome,
     Rejected,
     VerifyReport,
 )
-from schemas import LedgerCommand, Transfer, Transition, TxResult
+from schemas import LedgerCommand, LedgerHistoryItem, Transfer, Transition, TxResult
 
 log = structlog.get_logger()
 
@@ -214,7 +213,7 @@ class FabricLedger:
                     raise
                 reason = conflict.validation_code
             except GatewayError as error:
-                if not error.retryable or time.monotonic() >= give_up_at:
+                if not error.retriable or time.monotonic() >= give_up_at:
                     raise
                 reason = error.code.name if error.code is not None else type(error).__name__
             attempt += 1
@@ -235,7 +234,7 @@ class FabricLedger:
         try:
             prepared = await client.endorse(self._chaincode, "submit", [payload])
         except ContractRejected as rejected:
-            if rejected.retryable:
+            if rejected.retriable:
                 raise
             return Rejected(command, rejected.contract_error())
         try:
@@ -305,14 +304,18 @@ class FabricLedger:
         raw = await self._reader_client.evaluate(self._chaincode, "transfer_ids", [index, value])
         return [str(item) for item in json.loads(raw)] if raw else []
 
-    async def history(self, transfer_id: str) -> list[HistoryItem]:
+    async def history(self, transfer_id: str) -> list[LedgerHistoryItem]:
         raw = await self._reader_client.evaluate(self._chaincode, "history", [transfer_id])
         entries = json.loads(raw) if raw else []
         blocks = await asyncio.gather(
             *(self._block_number_of(str(entry["tx_id"])) for entry in entries)
         )
         return [
-            HistoryItem(str(entry["tx_id"]), block, Transition.model_validate(entry["transition"]))
+            LedgerHistoryItem(
+                tx_id=str(entry["tx_id"]),
+                block_number=block,
+                transition=Transition.model_validate(entry["transition"]),
+            )
             for entry, block in zip(entries, blocks, strict=True)
         ]
 

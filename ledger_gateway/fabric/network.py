@@ -1,10 +1,11 @@
-"""The local Fabric network's members, as infra/ lays out their peers and identities."""
+"""The Fabric members the gateway talks to, built from their connection settings."""
 
-from infra.fabric_network import CLIENT_USER, FabricConnection, gateway_connection
-from infra.settings import InfraSettings
+from collections.abc import Iterable
+
+from ledger_gateway.fabric.connection import FabricConnection
 from ledger_gateway.fabric.gateway_client import PeerEndpoint
 from ledger_gateway.fabric.identity import SigningIdentity
-from ledger_gateway.fabric.ledger import FabricLedger, FabricMember
+from ledger_gateway.fabric.ledger import FabricMember
 
 
 def member(connection: FabricConnection) -> FabricMember:
@@ -18,16 +19,5 @@ def member(connection: FabricConnection) -> FabricMember:
     )
 
 
-def fabric_members(settings: InfraSettings, user: str = CLIENT_USER) -> list[FabricMember]:
-    """Every member organisation's client ``user`` and peer."""
-    return [member(gateway_connection(settings, org.msp_id, user)) for org in settings.fabric_orgs]
-
-
-def open_fabric_ledger(settings: InfraSettings, max_in_flight: int = 64) -> FabricLedger:
-    """A connected ``FabricLedger``; call inside the event loop, ``close()`` it after."""
-    connection = gateway_connection(settings, settings.fabric_orgs[0].msp_id)
-    return FabricLedger.connect(
-        fabric_members(settings),
-        channel=connection.channel,
-        max_in_flight=max_in_flight,
-    )
+def members(connections: Iterable[FabricConnection]) -> list[FabricMember]:
+    return [member(connection) for connection in connections]

@@ -21,11 +21,9 @@ from fabric_protos.peer import (
 )
 from google.protobuf.message import DecodeError
 
+from ledger_gateway.fabric.errors import MalformedTransaction
+
 _EPOCH = datetime.fromtimestamp(0, UTC)
-
-
-class MalformedTransaction(ValueError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

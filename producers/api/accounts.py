@@ -4,14 +4,7 @@ from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakError, KeycloakPostError
 
 from producers.api.settings import ApiSettings
-
-
-class WrongCurrentPassword(Exception):
-    pass
-
-
-class PasswordRejected(Exception):
-    """Keycloak refused the new password (its password policy)."""
+from producers.errors import PasswordRejected, WrongCurrentPassword
 
 
 class Accounts:

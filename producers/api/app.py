@@ -7,21 +7,23 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
+import notifier.websocket
 from notifier.hub import NotificationHub, follow_blocks
-from producers.api import routes_me, routes_notifications, routes_transfers
+from notifier.websocket import NotifierContext
+from producers.api import routes_me, routes_transfers
 from producers.api.accounts import Accounts
 from producers.api.context import Services
-from producers.api.errors import install_error_handlers
 from producers.api.ledger_client import BlockchainApi
+from producers.api.problems import install_error_handlers
 from producers.api.settings import ApiSettings
-from producers.auth.tokens import TokenValidator
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
-from producers.read_model import ApplicationsDatabase
+from read_model.queries import ApplicationsDatabase
+from service_runtime.kafka_producer import durable_producer
+from service_runtime.service_http import add_health_and_metrics
+from service_runtime.tokens import TokenValidator
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -37,15 +39,22 @@ def create_app(settings: ApiSettings) -> FastAPI:
         await database.ensure_indexes()
         notifications = NotificationHub()
         follower = asyncio.create_task(follow_blocks(notifications, settings.kafka_bootstrap))
+        tokens = TokenValidator(settings.users_issuer)
         try:
             app.state.services = Services(
                 settings=settings,
-                tokens=TokenValidator(settings.users_issuer),
+                tokens=tokens,
                 publisher=CommandPublisher(producer),
                 database=database,
                 accounts=Accounts(settings),
                 ledger=BlockchainApi.from_settings(ledger_http, settings),
-                notifications=notifications,
+            )
+            app.state.notifier = NotifierContext(
+                hub=notifications,
+                tokens=tokens,
+                database=database,
+                pseudonym_key=settings.pseudonym_key.encode(),
+                replay_limit=settings.list_limit,
             )
             yield
         finally:
@@ -65,14 +74,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes_transfers.router)
     app.include_router(routes_me.router)
-    app.include_router(routes_notifications.router)
+    app.include_router(notifier.websocket.router)
 
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
+    add_health_and_metrics(app, lambda: True)
     return app

@@ -6,14 +6,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from notifier.hub import NotificationHub
 from producers.api.accounts import Accounts
 from producers.api.ledger_client import BlockchainApi
 from producers.api.settings import ApiSettings
-from producers.auth.principal import Principal, principal_from
-from producers.auth.tokens import TokenError, TokenValidator
 from producers.publisher import CommandPublisher
-from producers.read_model import ApplicationsDatabase
+from read_model.queries import ApplicationsDatabase
+from service_runtime.errors import TokenError
+from service_runtime.tokens import TokenValidator
+from service_runtime.users import Principal, principal_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,6 @@ class Services:
     publisher: CommandPublisher
     database: ApplicationsDatabase
     accounts: Accounts
-    notifications: NotificationHub
     ledger: BlockchainApi
 
 

@@ -3,9 +3,8 @@
 Each organisation's API is called with that organisation's token from the ``curex-ledger``
 realm (client credentials), cached and reused until shortly before it expires.
 
-LedgerError
- ├── LedgerUnavailable     the API or Keycloak can't be reached, or answers oddly (retriable)
- └── LedgerRecordMissing   the organisation's ledger has no such transfer
+Failures are ``LedgerUnavailable`` (retriable) or ``LedgerRecordMissing`` from
+``producers.errors``.
 """
 
 import asyncio
@@ -20,33 +19,15 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from producers.api.settings import ApiSettings, LedgerAccess
-from schemas import Transfer
+from producers.errors import LedgerRecordMissing, LedgerUnavailable
+from schemas import LedgerHistoryItem, Transfer
 from schemas.envelope import Message
-from schemas.ledger import Transition
 
 TOKEN_REQUESTS = Counter(
     "curex_api_ledger_token_requests_total",
     "Client-credentials token requests the server made for a Blockchain API",
     ["org"],
 )
-
-
-class LedgerError(Exception):
-    retriable = False
-
-
-class LedgerUnavailable(LedgerError):
-    retriable = True
-
-
-class LedgerRecordMissing(LedgerError):
-    pass
-
-
-class LedgerHistoryItem(Message):
-    tx_id: str
-    block_number: int
-    transition: Transition
 
 
 class LedgerRecord(Message):

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas import Language
 from schemas.envelope import OrgId, ShortText
 from schemas.transitions import Role
 
@@ -30,7 +31,7 @@ class ConsentRequest(Body):
 
 
 class PreferencesPatch(Body):
-    language: Literal["en", "es", "sv"]
+    language: Language
 
 
 class PasswordChange(Body):
@@ -48,7 +49,7 @@ class Profile(Body):
     username: str
     org: str
     role: Role
-    language: Literal["en", "es", "sv"]
+    language: Language
 
 
 class Problem(Body):

@@ -2,11 +2,8 @@
 
 from fastapi import APIRouter, status
 
-from producers.api.accounts import PasswordRejected, WrongCurrentPassword
 from producers.api.context import PrincipalDep, ServicesDep
-from producers.api.errors import BadRequest
 from producers.api.models import PasswordChange, PreferencesPatch, Problem, Profile
-from producers.authorization import AccessDenied
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": Problem} for code in (401, 403, 422)}
@@ -33,11 +30,6 @@ async def update_preferences(
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
 async def change_password(body: PasswordChange, principal: PrincipalDep, ctx: ServicesDep) -> None:
-    try:
-        await ctx.accounts.change_password(
-            principal.user_id, principal.username, body.current_password, body.new_password
-        )
-    except WrongCurrentPassword as error:
-        raise AccessDenied(str(error)) from error
-    except PasswordRejected as error:
-        raise BadRequest(str(error)) from error
+    await ctx.accounts.change_password(
+        principal.user_id, principal.username, body.current_password, body.new_password
+    )

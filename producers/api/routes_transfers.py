@@ -1,31 +1,26 @@
 """Transfer routes: thin, they parse, authorise against the table, publish, answer 202."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, Header, status
 
 from producers.api.context import PrincipalDep, ServicesDep
-from producers.api.errors import BadRequest, TransferNotFound
-from producers.api.ledger_client import LedgerRecord, LedgerRecordMissing, LedgerUnavailable
+from producers.api.ledger_client import LedgerRecord
 from producers.api.models import Accepted, ConsentRequest, CreateTransferRequest, Problem
-from producers.auth.principal import Principal
-from producers.authorization import AccessDenied, authorise, may_see
+from producers.authorization import authorise, authorise_create
+from producers.errors import NotAParty, TransferNotFound
+from read_model.documents import HistoryEntry, TransferView
 from schemas import (
+    ACTION_COMMANDS,
+    TRANSITIONS,
     Action,
-    CancelTransfer,
-    CloseTransfer,
     CreateTransfer,
-    GrantConsent,
-    MarkReceived,
-    MarkTransferred,
-    RefuseConsent,
-    RevokeConsent,
-    Role,
-    TransferCommand,
+    may_see,
     pseudonymise,
 )
-from schemas.views import HistoryEntry, TransferView
+from service_runtime.users import Principal
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 IdempotencyKey = Annotated[
@@ -46,7 +41,7 @@ async def _visible(ctx: ServicesDep, principal: Principal, transfer_id: str) -> 
     if transfer is None:
         raise TransferNotFound(f"no transfer {transfer_id}")
     if not may_see(principal.actor, transfer):
-        raise AccessDenied("you are not a party to this transfer")
+        raise NotAParty("you are not a party to this transfer")
     return transfer
 
 
@@ -58,10 +53,7 @@ async def create_transfer(
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """A health professional asks another organisation for a patient's records."""
-    if principal.role is not Role.HEALTH_PROFESSIONAL:
-        raise AccessDenied("only health professionals request transfers")
-    if body.source_org == principal.org:
-        raise BadRequest("source_org must be another organisation than your own")
+    authorise_create(principal.actor, body.source_org)
     event_id = _event_id(principal, idempotency_key)
     transfer_id = f"tr-{event_id.hex}"
     await ctx.publisher.publish_and_wait(
@@ -109,14 +101,7 @@ async def get_ledger_record(
     """The transfer and its history as read from the Blockchain API of the caller's
     organisation, to compare with the read model's answers; 503 when that API is down."""
     await _visible(ctx, principal, transfer_id)
-    try:
-        return await ctx.ledger.record(principal.org, transfer_id)
-    except LedgerRecordMissing as error:
-        raise TransferNotFound(str(error)) from error
-    except LedgerUnavailable as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "5"}
-        ) from error
+    return await ctx.ledger.record(principal.org, transfer_id)
 
 
 async def _act(
@@ -124,19 +109,16 @@ async def _act(
     principal: Principal,
     transfer_id: str,
     action: Action,
-    command: type[TransferCommand],
     key: uuid.UUID | None,
-    **fields: object,
 ) -> Accepted:
     transfer = await _visible(ctx, principal, transfer_id)
     authorise(principal.actor, transfer, transfer.state, action)
     await ctx.publisher.publish_and_wait(
-        command(  # type: ignore[arg-type]
+        ACTION_COMMANDS[action](
             event_id=_event_id(principal, key),
             correlation_id=transfer_id,
             transfer_id=transfer_id,
             actor=principal.actor,
-            **fields,
         )
     )
     return Accepted(transfer_id=transfer_id)
@@ -151,64 +133,58 @@ async def decide_consent(
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """The patient grants or refuses consent."""
-    if body.decision == "grant":
-        return await _act(
-            ctx, principal, transfer_id, Action.GRANT_CONSENT, GrantConsent, idempotency_key
-        )
-    return await _act(
-        ctx, principal, transfer_id, Action.REFUSE_CONSENT, RefuseConsent, idempotency_key
+    action = Action.GRANT_CONSENT if body.decision == "grant" else Action.REFUSE_CONSENT
+    return await _act(ctx, principal, transfer_id, action, idempotency_key)
+
+
+# The path of each action a person takes with a body-less POST; consent decisions share
+# /consent above. Every such action in the transition table must have one (a unit test
+# holds the two together).
+ACTION_PATHS: dict[Action, str] = {
+    Action.REVOKE: "revoke",
+    Action.MARK_TRANSFERRED: "transferred",
+    Action.MARK_RECEIVED: "received",
+    Action.CLOSE: "close",
+    Action.CANCEL: "cancel",
+}
+
+
+def _describe(action: Action) -> str:
+    """Who may take ``action`` from which states, as the transition table says."""
+    lines = []
+    for (state, rule_action), rule in TRANSITIONS.items():
+        if rule_action is action and state is not None:
+            who = ", ".join(
+                sorted(
+                    f"{role.value} of the {party.value}"
+                    for role in rule.roles
+                    for party in rule.parties
+                )
+            )
+            lines.append(f"- from {state.value} to {rule.next_state.value}: {who}")
+    return "\n".join(sorted(lines))
+
+
+def _action_endpoint(action: Action) -> Callable[..., Awaitable[Accepted]]:
+    async def take_action(
+        transfer_id: str,
+        principal: PrincipalDep,
+        ctx: ServicesDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Accepted:
+        return await _act(ctx, principal, transfer_id, action, idempotency_key)
+
+    return take_action
+
+
+for _action, _path in ACTION_PATHS.items():
+    router.add_api_route(
+        f"/{{transfer_id}}/{_path}",
+        _action_endpoint(_action),
+        methods=["POST"],
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=ERRORS,
+        name=_action.value,
+        summary=_action.value.replace("_", " ").capitalize(),
+        description=_describe(_action),
     )
-
-
-@router.post("/{transfer_id}/revoke", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-async def revoke_consent(
-    transfer_id: str,
-    principal: PrincipalDep,
-    ctx: ServicesDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Accepted:
-    return await _act(ctx, principal, transfer_id, Action.REVOKE, RevokeConsent, idempotency_key)
-
-
-@router.post("/{transfer_id}/transferred", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-async def mark_transferred(
-    transfer_id: str,
-    principal: PrincipalDep,
-    ctx: ServicesDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Accepted:
-    return await _act(
-        ctx, principal, transfer_id, Action.MARK_TRANSFERRED, MarkTransferred, idempotency_key
-    )
-
-
-@router.post("/{transfer_id}/received", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-async def mark_received(
-    transfer_id: str,
-    principal: PrincipalDep,
-    ctx: ServicesDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Accepted:
-    return await _act(
-        ctx, principal, transfer_id, Action.MARK_RECEIVED, MarkReceived, idempotency_key
-    )
-
-
-@router.post("/{transfer_id}/close", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-async def close_transfer(
-    transfer_id: str,
-    principal: PrincipalDep,
-    ctx: ServicesDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Accepted:
-    return await _act(ctx, principal, transfer_id, Action.CLOSE, CloseTransfer, idempotency_key)
-
-
-@router.post("/{transfer_id}/cancel", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-async def cancel_transfer(
-    transfer_id: str,
-    principal: PrincipalDep,
-    ctx: ServicesDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Accepted:
-    return await _act(ctx, principal, transfer_id, Action.CANCEL, CancelTransfer, idempotency_key)

@@ -2,8 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from infra.runtime_settings import ServiceSettings
-from producers.auth.tokens import Issuer
+from service_runtime.settings import ServiceSettings
+from service_runtime.tokens import Issuer
 
 DEV_ADMIN_SECRET = "dev-applications-server-secret"
 DEV_LEDGER_SECRETS = frozenset({"dev-ledger-es-sermas-secret", "dev-ledger-se-ki-secret"})

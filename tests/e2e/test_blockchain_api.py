@@ -18,12 +18,12 @@ import httpx
 import jwt
 import pytest
 
+from curex.block_watch import BlockWatcher
 from curex.demo import seed_demo_organisations
 from infra.settings import InfraSettings
 from producers.api.app import create_app
 from producers.api.ledger_client import BlockchainApi, LedgerTokens, LedgerUnavailable
 from producers.api.settings import ApiSettings, LedgerAccess
-from producers.block_watch import BlockWatcher
 from producers.publisher import CommandPublisher
 from schemas import TransferState
 from tests.e2e.rest import API, Api, client_token, user_token

@@ -10,9 +10,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
+from curex.block_watch import BlockWatcher, reached
 from infra.settings import InfraSettings
 from infra.stack import stack_status
-from producers.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import (
     CloseTransfer,

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from curex.block_watch import BlockWatcher, reached
 from infra.settings import InfraSettings
-from producers.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import DeadLetter, TransferState
 from schemas.topics import CONSENT_DECISIONS, DEADLETTER, RISK_SCORES, TRANSFER_REQUESTS

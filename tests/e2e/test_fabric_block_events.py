@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
+from curex.block_watch import BlockWatcher, reached
 from infra.settings import InfraSettings
-from producers.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import TransferState
 from tests.conftest import SessionWorld

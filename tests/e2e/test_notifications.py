@@ -9,9 +9,9 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from curex.block_watch import BlockWatcher
 from curex.demo import seed_demo_organisations
 from infra.settings import InfraSettings
-from producers.block_watch import BlockWatcher
 from producers.publisher import CommandPublisher
 from schemas import TransferState
 from tests.e2e.rest import Api, user_token

@@ -21,12 +21,12 @@ from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from curex.block_watch import BlockWatcher
 from curex.demo import seed_demo_organisations
 from infra.settings import InfraSettings
-from producers.block_watch import BlockWatcher
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import TransferState
+from service_runtime.kafka_producer import durable_producer
 from tests.e2e.rest import API, DEMO_PASSWORD, KEYCLOAK, Api, user_token
 
 pytestmark = pytest.mark.integration

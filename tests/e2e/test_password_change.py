@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
-from curex.rest_client import ApiError, ApplicationsClient, password_token
+from curex.errors import ApiError
+from curex.rest_client import ApplicationsClient, password_token
 from infra.settings import InfraSettings
 
 pytestmark = pytest.mark.integration

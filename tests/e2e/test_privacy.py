@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from curex.block_watch import BlockWatcher, reached
 from curex.demo import seed_demo_organisations
 from curex.rest_client import ApplicationsClient, password_token
 from infra.settings import InfraSettings
 from ledger_gateway.settings import GatewaySettings
 from processors.records import LocalRecordsStore
 from processors.settings import ProcessorSettings
-from producers.block_watch import BlockWatcher, reached
-from producers.kafka import durable_producer
 from producers.publisher import CommandPublisher
 from schemas import RevokeConsent, TransferState
+from service_runtime.kafka_producer import durable_producer
 from tests.conftest import SessionWorld
 
 pytestmark = pytest.mark.integration

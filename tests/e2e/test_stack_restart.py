@@ -2,10 +2,10 @@
 
 import pytest
 
+from curex.block_watch import BlockWatcher, reached
 from infra.settings import InfraSettings
 from infra.stack import stop_stack
 from infra.testing import ensure_stack
-from producers.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import MarkTransferred, TransferState
 from tests.conftest import SessionWorld

@@ -2,7 +2,7 @@
 
 import pytest
 
-from producers.block_watch import BlockWatcher, reached
+from curex.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import (
     GDPR_VITAL_INTERESTS,

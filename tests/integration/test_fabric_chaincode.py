@@ -18,7 +18,6 @@ from infra.stack import stack_status
 from infra.testing import ensure_stack
 from ledger_gateway.fabric.errors import ContractRejected
 from ledger_gateway.fabric.ledger import CHAINCODE, FabricLedger
-from ledger_gateway.fabric.network import open_fabric_ledger
 from ledger_gateway.fabric.transactions import parse_envelope
 from ledger_gateway.port import Committed
 from schemas import (
@@ -36,6 +35,7 @@ from schemas import (
     TransferState,
     TxResult,
 )
+from tests.ledger_access import open_fabric_ledger
 from tests.unit.contract_world import REQUESTING, SOURCE
 
 pytestmark = [pytest.mark.integration, pytest.mark.ledger("fabric")]

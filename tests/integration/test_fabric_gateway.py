@@ -19,7 +19,6 @@ from ledger_gateway.fabric.blocks import BlockReader, parse_block
 from ledger_gateway.fabric.errors import CommitFailed, ContractRejected
 from ledger_gateway.fabric.gateway_client import GatewayClient
 from ledger_gateway.fabric.ledger import CHAINCODE, TX_EVENT, FabricLedger
-from ledger_gateway.fabric.network import open_fabric_ledger
 from ledger_gateway.port import Committed, Ledger, Rejected
 from schemas import (
     Actor,
@@ -32,6 +31,7 @@ from schemas import (
 )
 from tests.integration.ledger_commands import create, seed_port
 from tests.integration.ledger_port_suite import LedgerPortSuite
+from tests.ledger_access import open_fabric_ledger
 from tests.unit.contract_world import PATIENT, REQUESTING, SOURCE
 
 pytestmark = [pytest.mark.integration, pytest.mark.ledger("fabric")]

@@ -12,30 +12,30 @@ import pytest
 from fabric_protos.msp import msp_principal_pb2
 from fabric_protos.peer import policy_pb2
 
-from infra.fabric_admin import (
+from infra.fabric.admin import (
     approved_package_id,
     committed,
     installed_package_ids,
     orderer_channel,
     peer_channels,
 )
-from infra.fabric_material import prepare_fabric
-from infra.fabric_network import (
+from infra.fabric.material import prepare_fabric
+from infra.fabric.network import (
     BENCH_CHANNEL,
     CHAINCODE_NAME,
-    CHANNEL,
     CHANNELS,
     crypto_dir,
     gateway_connection,
+    gateway_connections,
     peer_endpoint,
 )
-from infra.fabric_package import chaincode_package
-from infra.fabric_setup import CHAINCODE_VERSION, setup_network
+from infra.fabric.package import chaincode_package
+from infra.fabric.setup import CHAINCODE_VERSION, setup_network
 from infra.progress import SilentProgress
 from infra.settings import InfraSettings
 from infra.testing import ensure_stack
 from ledger_gateway.fabric.ledger import FabricLedger
-from ledger_gateway.fabric.network import fabric_members
+from ledger_gateway.fabric.network import members
 
 pytestmark = [pytest.mark.integration, pytest.mark.ledger("fabric")]
 
@@ -115,7 +115,7 @@ def test_each_org_runs_its_own_chaincode_server_package(
 async def test_the_chaincode_servers_answer_on_the_bench_channel(
     network: InfraSettings,
 ) -> None:
-    ledger = FabricLedger.connect(fabric_members(network), channel=BENCH_CHANNEL)
+    ledger = FabricLedger.connect(members(gateway_connections(network)), channel=BENCH_CHANNEL)
     try:
         assert await ledger.transfer_ids("by-patient", "no-such-patient") == []
         assert await ledger.height() >= 1
@@ -137,7 +137,6 @@ def test_the_gateway_identity_files_exist(network: InfraSettings) -> None:
         connection = gateway_connection(network, org.msp_id)
         assert connection.peer_endpoint == peer_endpoint(network, org)
         assert connection.tls_server_name == f"peer0.{org.domain}"
-        assert connection.channel == CHANNEL
         for path in (connection.tls_root_cert, connection.signcert, connection.private_key):
             assert path.is_file(), path
 

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from producers.auth.tokens import Issuer, TokenError, TokenValidator
+from service_runtime.errors import TokenError
+from service_runtime.tokens import Issuer, TokenValidator
 
 pytestmark = pytest.mark.integration
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

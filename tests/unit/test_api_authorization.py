@@ -6,7 +6,8 @@ import itertools
 import pytest
 
 from ledger_gateway.chaincode import ContractError
-from producers.authorization import ActionNotAllowedNow, NotAParty, WrongRole, authorise
+from producers.authorization import authorise
+from producers.errors import ActionNotAllowedNow, NotAParty, WrongRole
 from schemas import AUDIT_ACTIONS, Action, Party, Role, TransferState
 from tests.unit.contract_world import World, actor_for
 

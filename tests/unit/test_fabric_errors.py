@@ -66,7 +66,7 @@ def test_a_chaincode_refusal_in_the_details_becomes_the_contract_error() -> None
     )
     assert isinstance(error, ContractRejected)
     assert error.unanimous
-    assert not error.retryable
+    assert not error.retriable
     assert error.tx_id == "tx-1"
     assert error.details[0].msp_id == "ES-SERMAS"
     contract_error = error.contract_error()
@@ -85,7 +85,7 @@ def test_a_refusal_by_a_later_endorser_is_retryable() -> None:
     )
     assert isinstance(error, ContractRejected)
     assert not error.unanimous
-    assert error.retryable
+    assert error.retriable
     assert isinstance(error.contract_error(), NotAParty)
 
 
@@ -102,7 +102,7 @@ def test_an_unknown_contract_code_is_a_contract_failure() -> None:
 def test_an_unreachable_network_is_ledger_unavailable(code: grpc.StatusCode) -> None:
     error = translate(_rpc_error(code, "connection refused"))
     assert isinstance(error, LedgerUnavailable)
-    assert error.retryable
+    assert error.retriable
 
 
 def test_other_failures_keep_their_code_and_details() -> None:
@@ -114,11 +114,11 @@ def test_other_failures_keep_their_code_and_details() -> None:
         )
     )
     assert type(error) is GatewayError
-    assert error.retryable
+    assert error.retriable
     assert "ProposalResponsePayloads do not match" in str(error)
     denied = translate(_rpc_error(grpc.StatusCode.PERMISSION_DENIED, "access denied"))
     assert type(denied) is GatewayError
-    assert not denied.retryable
+    assert not denied.retriable
 
 
 @pytest.mark.parametrize(
@@ -134,4 +134,4 @@ def test_other_failures_keep_their_code_and_details() -> None:
 def test_endorsers_missing_from_discovery_are_unavailability(message: str) -> None:
     error = translate(_rpc_error(grpc.StatusCode.FAILED_PRECONDITION, message))
     assert isinstance(error, LedgerUnavailable)
-    assert error.retryable
+    assert error.retriable

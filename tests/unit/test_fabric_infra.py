@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.fabric_material import core_yaml_without_docker, render_configtx
-from infra.fabric_package import chaincode_package
-from infra.fabric_processes import BUILDER_DIR, chaincode_env, peer_env
-from infra.fabric_setup import signature_policy
+from infra.fabric.material import core_yaml_without_docker, render_configtx
+from infra.fabric.package import chaincode_package
+from infra.fabric.processes import BUILDER_DIR, chaincode_env, peer_env
+from infra.fabric.setup import signature_policy
 from infra.settings import InfraSettings
 
 

@@ -3,14 +3,9 @@
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from processors.handling import (
-    Outcome,
-    OutputFailed,
-    ProcessingError,
-    RecordsUnavailable,
-    RetryPolicy,
-    handle_message,
-)
+from processors.errors import RecordsUnavailable
+from service_runtime.errors import MessageError, OutputFailed
+from service_runtime.message_handling import Outcome, RetryPolicy, handle_message
 
 
 class Recorder:
@@ -70,7 +65,7 @@ async def test_a_retriable_failure_that_persists_is_dead_lettered_after_the_last
 
 
 async def test_non_retriable_and_unexpected_failures_are_dead_lettered_at_once() -> None:
-    for failure in (ProcessingError("bad"), KeyError("bug")):
+    for failure in (MessageError("bad"), KeyError("bug")):
         recorder = Recorder([failure])
         assert await recorder.run() is Outcome.DEAD_LETTERED
         assert recorder.calls == 1

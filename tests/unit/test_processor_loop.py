@@ -13,7 +13,6 @@ from aiokafka.errors import KafkaTimeoutError
 from processors.app import INTAKE_HANDLERS, Reactions, expire_overdue
 from processors.consuming import BatchConsumer, Outbox
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines
-from processors.handling import OutputFailed
 from processors.intake import system_actor
 from processors.reactions import ConsentDeadline
 from processors.records import InMemoryRecords
@@ -30,6 +29,7 @@ from schemas import (
     TxResult,
 )
 from schemas.topics import DEADLETTER, LEDGER_BLOCKS, LEDGER_COMMANDS, TRANSFER_REQUESTS
+from service_runtime.errors import OutputFailed
 from tests.unit.contract_world import PATIENT, REQUESTING, SOURCE
 from tests.unit.test_processor_reactions import HP
 

@@ -1,6 +1,7 @@
 """Folding block reports into a transfer's read-model document (pure)."""
 
-from processors.read_model import fold
+from read_model.documents import from_stored, stored
+from read_model.fold import fold
 from schemas import (
     Action,
     CommandRejected,
@@ -45,8 +46,9 @@ def committed_reports() -> list[TransactionCommitted]:
 def test_folding_follows_the_transfer_to_its_latest_state_with_full_history() -> None:
     document = fold(None, committed_reports())
     assert document is not None
-    assert document["state"] == TransferState.CANCELLED.value
-    assert [h["to_state"] for h in document["history"]] == [
+    assert document.state is TransferState.CANCELLED
+    assert document.previous_state is TransferState.RISK_ACCEPTED
+    assert [h.to_state.value for h in document.history] == [
         "INITIALISED",
         "RISK_ACCEPTED",
         "CANCELLED",
@@ -59,8 +61,8 @@ def test_redelivered_and_out_of_order_reports_change_nothing() -> None:
     assert fold(once, [reports[1], reports[0], reports[2]]) == once
     late = fold(fold(None, [reports[0], reports[2]]), [reports[1]])
     assert late is not None
-    assert late["state"] == "CANCELLED"  # an older block never moves the state back
-    assert [h["block_number"] for h in late["history"]] == [10, 11, 12]
+    assert late.state is TransferState.CANCELLED  # an older block never moves the state back
+    assert [h.block_number for h in late.history] == [10, 11, 12]
 
 
 def test_a_rejection_is_recorded_on_a_known_transfer_only() -> None:
@@ -74,4 +76,30 @@ def test_a_rejection_is_recorded_on_a_known_transfer_only() -> None:
     assert fold(None, [rejected]) is None
     document = fold(fold(None, committed_reports()), [rejected])
     assert document is not None
-    assert document["last_rejection"]["code"] == "ILLEGAL_TRANSITION"
+    assert document.last_rejection is not None
+    assert document.last_rejection.code == "ILLEGAL_TRANSITION"
+
+
+def test_a_later_commit_keeps_the_rejection_seen_before_it() -> None:
+    reports = committed_reports()
+    rejected = CommandRejected(
+        correlation_id="t-fold-1",
+        command_event_id="e9",
+        code="ILLEGAL_TRANSITION",
+        reason="raced",
+        current_state=TransferState.RISK_ACCEPTED,
+    )
+    document = fold(fold(None, reports[:2]), [rejected, reports[2]])
+    assert document is not None
+    assert document.state is TransferState.CANCELLED
+    assert document.last_rejection is not None
+
+
+def test_a_stored_document_reads_back_as_the_same_view_with_times_that_sort_as_text() -> None:
+    document = fold(None, committed_reports())
+    assert document is not None
+    row = stored(document)
+    assert isinstance(row["updated_at"], str)
+    assert row["updated_at"].endswith("+00:00")
+    assert row["state"] == "CANCELLED"
+    assert from_stored({"_id": document.transfer_id, **row}) == document

@@ -1,1 +1,3 @@
-"""The transfer contract served to Fabric peers as chaincode-as-a-service (our own shim)."""
+"""The chaincode server (``python -m ledger_gateway.fabric.chaincode``, one per
+organisation): the transfer contract served to its peer as chaincode-as-a-service, on our
+own shim (replay engine, session protocol, server)."""

@@ -11,9 +11,9 @@ from types import FrameType
 import structlog
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.logs import configure_logging
 from ledger_gateway.fabric.chaincode.functions import TransferChaincode
-from ledger_gateway.fabric.chaincode.shim import start_server
+from ledger_gateway.fabric.chaincode.server import start_server
+from service_runtime.logs import configure_logging
 
 
 class ChaincodeSettings(BaseSettings):

@@ -32,7 +32,7 @@ from ledger_gateway.chaincode import (
     TransferContract,
     composite_key,
 )
-from ledger_gateway.fabric.chaincode.shim import (
+from ledger_gateway.fabric.chaincode.replay import (
     ERROR_STATUS,
     Invocation,
     Outcome,

@@ -17,7 +17,7 @@ from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_shim_pb2, proposal_pb2
 
 from ledger_gateway.chaincode import HistoryEntry
-from ledger_gateway.fabric.chaincode.shim import Invocation, PeerError, PeerLink
+from ledger_gateway.fabric.chaincode.replay import Invocation, PeerError, PeerLink
 
 ChaincodeMessage = chaincode_shim_pb2.ChaincodeMessage
 _EMPTY_KEY_SUBSTITUTE = "\x01"  # the peer reads an empty start key as "from the first key"

@@ -1,0 +1,1 @@
+"""The local Keycloak: its distribution from Maven Central, realms, start-up and health."""

@@ -1,1 +1,0 @@
-"""Who is calling: bearer tokens checked against Keycloak, turned into principals."""

@@ -1,0 +1,120 @@
+"""The transfer documents: what the Applications Server shows, built from ledger blocks.
+
+The read model alone owns this shape; the projector writes it, the queries read it.
+"""
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import AwareDatetime
+
+from schemas.actors import Actor
+from schemas.envelope import Message
+from schemas.ledger import TransactionCommitted
+from schemas.states import TransferState
+from schemas.transitions import Action
+
+TRANSFERS_COLLECTION = "transfers"
+PREFERENCES_COLLECTION = "preferences"
+ORGANISATIONS_COLLECTION = "organisations"
+
+
+class HistoryEntry(Message):
+    tx_id: str
+    block_number: int
+    from_state: TransferState | None
+    to_state: TransferState
+    action: Action
+    actor: Actor
+    at: AwareDatetime
+    reason: str | None = None
+    legal_basis: str | None = None
+
+
+def history_entry(report: TransactionCommitted) -> HistoryEntry:
+    """The history entry a committed transfer transaction adds."""
+    transfer = report.result.transfer
+    if transfer is None:
+        raise ValueError("only a transfer's transactions make history entries")
+    move = transfer.last_transition
+    return HistoryEntry(
+        tx_id=report.tx_id,
+        block_number=report.block_number,
+        from_state=move.from_state,
+        to_state=move.to_state,
+        action=move.action,
+        actor=move.actor,
+        at=move.at,
+        reason=move.reason,
+        legal_basis=move.legal_basis,
+    )
+
+
+class Rejection(Message):
+    """A command the contract refused after the API had accepted it (a race)."""
+
+    code: str
+    reason: str
+    current_state: TransferState | None
+    command_event_id: str
+    at: AwareDatetime
+
+
+class TransferView(Message):
+    transfer_id: str
+    state: TransferState
+    previous_state: TransferState | None = None
+    requesting_org: str
+    source_org: str
+    patient_pseudonym: str
+    emergency: bool
+    review_required: bool
+    legal_basis: str | None = None
+    reason: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    consent_deadline: AwareDatetime | None = None
+    last_tx_id: str
+    last_block: int
+    last_rejection: Rejection | None = None
+    history: tuple[HistoryEntry, ...] = ()
+
+
+def transfer_view(report: TransactionCommitted) -> TransferView:
+    """A transfer's document as of ``report`` alone: no history, no rejection yet."""
+    transfer = report.result.transfer
+    if transfer is None:
+        raise ValueError("only a transfer's transactions make transfer documents")
+    return TransferView(
+        **transfer.model_dump(exclude={"last_transition"}),
+        previous_state=transfer.last_transition.from_state,
+        last_tx_id=report.tx_id,
+        last_block=report.block_number,
+    )
+
+
+StoredDocument = dict[str, Any]
+
+
+def stored(view: TransferView) -> StoredDocument:
+    """The stored form: times as ISO 8601 text with an offset, which sorts in time order."""
+    document: StoredDocument = _with_iso_times(view.model_dump())
+    return document
+
+
+def from_stored(document: StoredDocument) -> TransferView:
+    document = {key: value for key, value in document.items() if key != "_id"}
+    return TransferView.model_validate(document)
+
+
+def _with_iso_times(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _with_iso_times(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_with_iso_times(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -1,0 +1,10 @@
+"""The projector's settings (``CUREX_`` environment variables)."""
+
+from service_runtime.settings import ServiceSettings
+
+
+class ReadModelSettings(ServiceSettings):
+    read_model_port: int = 8096
+    read_model_group_id: str = "curex-read-model"
+    read_model_instance_id: str = "curex-read-model-1"
+    read_model_max_batch: int = 2000
