@@ -29,7 +29,6 @@ from infra.fabric.processes import (
     tcp_listening,
 )
 from infra.fabric.setup import setup_network
-from infra.ferretdb.server import docdb_command, mongo_ping, prepare_docdb
 from infra.health import HealthProbe, http_ok
 from infra.kafka.broker import kafka_command, prepare_kafka
 from infra.kafka.probe import probe_kafka
@@ -39,6 +38,15 @@ from infra.keycloak.service import (
     keycloak_health,
     prepare_keycloak,
 )
+from infra.postgres.server import (
+    cluster_dir,
+    database_url,
+    postgres_command,
+    postgres_ready,
+    prepare_postgres,
+    runs_as,
+)
+from infra.postgres.setup import set_up_database
 from infra.progress import ProgressReporter
 from infra.settings import FabricOrg, InfraSettings
 from schemas.topics import ALL_TOPICS
@@ -67,6 +75,8 @@ class ServiceSpec:
     # None: InfraSettings.startup_timeout_s.
     startup_timeout_s: float | None = None
     stop_wait_s: int = 15
+    user: str | None = None
+    stop_signal: str = "TERM"
 
 
 def passthrough_env() -> dict[str, str]:
@@ -160,17 +170,22 @@ def _keycloak(settings: InfraSettings) -> ServiceSpec:
     )
 
 
-def _docdb(settings: InfraSettings) -> ServiceSpec:
+def _postgres(settings: InfraSettings) -> ServiceSpec:
     return ServiceSpec(
-        name="docdb",
-        command=lambda: docdb_command(settings),
-        address=settings.docdb_url,
-        health=mongo_ping(settings.docdb_url),
-        host=settings.docdb_host,
-        ports=(settings.docdb_port,),
+        name="postgres",
+        command=lambda: postgres_command(settings),
+        address=f"postgresql://{settings.database_host}:{settings.database_port}",
+        health=postgres_ready(settings),
+        host=settings.database_host,
+        ports=(settings.database_port,),
         # No CUREX_* passthrough: the server reads only its flags.
-        cwd=settings.data_dir,
-        prepare=lambda progress: prepare_docdb(settings, progress),
+        cwd=cluster_dir(settings),
+        prepare=lambda progress: prepare_postgres(settings, progress),
+        after_healthy=lambda: set_up_database(settings),
+        user=runs_as(settings),
+        # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client.
+        stop_signal="INT",
+        stop_wait_s=60,
     )
 
 
@@ -257,7 +272,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
     ledger_deps = tuple(spec.name for spec in fabric if spec.name.startswith("fabric-peer-"))
     specs = [
         _kafka(settings),
-        _docdb(settings),
+        _postgres(settings),
         _keycloak(settings),
         *fabric,
         _python_module(
@@ -292,15 +307,19 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             "read_model",
             settings.read_model_port,
             settings,
-            depends_on=("kafka", "docdb"),
-            extra_env={"CUREX_READ_MODEL_PORT": str(settings.read_model_port)},
+            depends_on=("kafka", "postgres"),
+            extra_env={
+                "CUREX_READ_MODEL_PORT": str(settings.read_model_port),
+                "CUREX_DATABASE_URL": database_url(settings),
+            },
         ),
         _python_module(
             "applications-server",
             "producers",
             settings.api_port,
             settings,
-            depends_on=("kafka", "docdb", "keycloak", "read-model"),
+            depends_on=("kafka", "postgres", "keycloak", "read-model"),
+            extra_env={"CUREX_DATABASE_URL": database_url(settings)},
         ),
     ]
     return {spec.name: spec for spec in specs}

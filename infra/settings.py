@@ -2,7 +2,6 @@
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,10 +63,11 @@ class InfraSettings(BaseSettings):
     api_port: int = 8080
     read_model_port: int = 8096
     ledger_gateway_se_ki_port: int = 8092
-    # The document DB the services use; `curex up` serves it locally with FerretDB
-    # on this URL's host and port.
-    docdb_url: str = "mongodb://127.0.0.1:27017"
-    docdb_log_level: Literal["debug", "info", "warn", "error"] = "error"
+    # The Applications Database: a local PostgreSQL `curex up` initialises and runs.
+    database_host: str = "127.0.0.1"
+    database_port: int = 5433
+    database_name: str = "curex"
+    database_user: str = "curex"
     ledger: LedgerKind = "embedded"
     startup_timeout_s: float = 120.0
     keycloak_host: str = "127.0.0.1"
@@ -119,16 +119,8 @@ class InfraSettings(BaseSettings):
         return self.data_dir / "keycloak"
 
     @property
-    def docdb_host(self) -> str:
-        return _first_mongo_host(self.docdb_url)[0]
-
-    @property
-    def docdb_port(self) -> int:
-        return _first_mongo_host(self.docdb_url)[1]
-
-    @property
-    def docdb_data_dir(self) -> Path:
-        return self.data_dir / "docdb"
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
 
     @property
     def fabric_data_dir(self) -> Path:
@@ -137,13 +129,3 @@ class InfraSettings(BaseSettings):
     @property
     def supervisor_socket(self) -> Path:
         return self.data_dir / "supervisor.sock"
-
-
-_MONGO_DEFAULT_PORT = 27017
-
-
-def _first_mongo_host(url: str) -> tuple[str, int]:
-    """The first host and port of a mongodb:// URL (a replica set URL lists several)."""
-    hosts = urlsplit(url).netloc.rsplit("@", 1)[-1]
-    first = urlsplit(f"//{hosts.split(',', 1)[0]}")
-    return first.hostname or "127.0.0.1", first.port or _MONGO_DEFAULT_PORT

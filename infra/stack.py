@@ -12,6 +12,7 @@ from pathlib import Path
 from infra.errors import InfraError, ServiceFailed
 from infra.health import check_health, run_blocking
 from infra.ports import ensure_ports_free
+from infra.postgres.server import cluster_dir
 from infra.progress import ProgressReporter
 from infra.services import ServiceSpec, service_registry, with_dependencies
 from infra.settings import InfraSettings
@@ -83,6 +84,8 @@ def _bring_up(
         env=spec.env,
         cwd=spec.cwd,
         stop_wait_s=spec.stop_wait_s,
+        user=spec.user,
+        stop_signal=spec.stop_signal,
     )
     # A running program whose definition changed is stopped and replaced here.
     supervisor.register(program)
@@ -192,7 +195,10 @@ def stop_stack(settings: InfraSettings, purge: bool = False) -> None:
         stop_order = list(reversed(service_registry(_with_fabric(settings))))
         Supervisor(settings).shutdown(stop_order)
         if purge:
+            # The database cluster may live outside the data dir (see infra.postgres.server).
+            cluster = cluster_dir(settings)
             _purge(settings.data_dir)
+            shutil.rmtree(cluster, ignore_errors=True)
 
 
 def _purge(data_dir: Path) -> None:

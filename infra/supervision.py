@@ -39,6 +39,9 @@ class Program:
     env: Mapping[str, str]
     cwd: Path
     stop_wait_s: int
+    # A service that refuses to run as root (PostgreSQL) runs as this user instead.
+    user: str | None = None
+    stop_signal: str = "TERM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +82,14 @@ def render_program(program: Program, log_path: Path) -> str:
         "stopasgroup=true",
         "killasgroup=true",
         f"stopwaitsecs={program.stop_wait_s}",
+        f"stopsignal={program.stop_signal}",
         "redirect_stderr=true",
         f"stdout_logfile={_escape(str(log_path))}",
         "stdout_logfile_maxbytes=20MB",
         "stdout_logfile_backups=3",
     ]
+    if program.user is not None:
+        lines.append(f"user={program.user}")
     if environment:
         lines.append(f"environment={environment}")
     return "\n".join(lines) + "\n"

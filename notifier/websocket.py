@@ -16,7 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from notifier.frames import replay_frames
 from notifier.hub import NotificationHub, Subscriber
-from read_model.queries import ApplicationsDatabase
+from read_model.queries import ApplicationsDatabase, Viewer
 from service_runtime.errors import TokenError
 from service_runtime.tokens import TokenValidator
 from service_runtime.users import Principal, principal_from
@@ -70,11 +70,13 @@ async def notifications(socket: WebSocket) -> None:
             frame: Any = await socket.receive_json()
             if isinstance(frame, dict) and frame.get("type") == "resume":
                 after = frame.get("after")
-                transfers = await ctx.database.transfers_for(
-                    principal.role, principal.org, principal.patient_pseudonym, ctx.replay_limit
+                page = await ctx.database.page(
+                    Viewer(principal.role, principal.org, principal.patient_pseudonym),
+                    ctx.replay_limit,
                 )
+                histories = await ctx.database.history_of([t.transfer_id for t in page.items])
                 for update in replay_frames(
-                    [(t.transfer_id, t.history) for t in transfers],
+                    list(histories.items()),
                     after if isinstance(after, str) else None,
                     subscriber.language,
                 ):

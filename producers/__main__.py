@@ -16,6 +16,11 @@ def main() -> None:
         port=settings.api_port,
         log_level="warning",
         proxy_headers=False,
+        # The C event loop and HTTP parser: about half the server's CPU per request.
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        server_header=False,
     )
 
 

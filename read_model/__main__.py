@@ -1,19 +1,21 @@
 """Run the read-model projector: ``python -m read_model``.
 
-A plain consumer loop with manual commits: a batch's offsets are committed only after
-its documents are written, so a crash repeats work (absorbed by ``fold``) but loses none.
+Each batch of committed blocks is applied in one database transaction with the Kafka
+positions it reached; on (re)assignment the consumer seeks to the positions the database
+holds, so a crash anywhere repeats no applied batch and loses none.
 """
 
 import asyncio
 import contextlib
 import gc
 
+import psycopg
 import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from prometheus_client import Counter
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import ValidationError
-from pymongo import AsyncMongoClient
 
-from read_model.documents import StoredDocument
 from read_model.projector import ReadModelProjector
 from read_model.settings import ReadModelSettings
 from schemas import LEDGER_REPORT, LedgerReport
@@ -23,19 +25,55 @@ from service_runtime.logs import configure_logging
 from service_runtime.service_http import http_server, service_app
 
 log = structlog.get_logger()
-PROJECTED = Counter("curex_read_model_reports_total", "Block reports projected")
+RETRIES = Counter(
+    "curex_read_model_batch_retries_total",
+    "Batches tried again because the Applications Database was unavailable",
+)
+
+
+class ResumeFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, continue where the database says the projection stands."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, projector: ReadModelProjector) -> None:
+        self._consumer = consumer
+        self._projector = projector
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        known = await self._projector.positions(assigned)
+        for tp in assigned:
+            if tp in known:
+                self._consumer.seek(tp, known[tp])
+            else:
+                # Not in the database (a new one): project the whole topic, whatever the
+                # group committed for an earlier store.
+                await self._consumer.seek_to_beginning(tp)
 
 
 async def run(settings: ReadModelSettings) -> None:
-    mongo: AsyncMongoClient[StoredDocument] = AsyncMongoClient(settings.docdb_url, tz_aware=True)
-    projector = ReadModelProjector(mongo, settings.docdb_database)
+    pool = AsyncConnectionPool(
+        settings.database_url,
+        min_size=1,
+        max_size=2,
+        open=False,
+        # Each batch opens its own transaction; nothing else needs one.
+        kwargs={"autocommit": True},
+        check=AsyncConnectionPool.check_connection,
+        # Short, so a database that went away is noticed (and retried) within seconds.
+        timeout=5,
+    )
+    await pool.open(wait=True, timeout=60)
+    projector = ReadModelProjector(pool)
     consumer = committing_consumer(
         settings.kafka_bootstrap,
-        [LEDGER_BLOCKS.name],
+        [],
         settings.read_model_group_id,
         settings.read_model_instance_id,
         settings.read_model_max_batch,
     )
+    consumer.subscribe([LEDGER_BLOCKS.name], listener=ResumeFromDatabase(consumer, projector))
 
     async def project(polled: Polled) -> None:
         reports: list[LedgerReport] = []
@@ -46,10 +84,19 @@ async def run(settings: ReadModelSettings) -> None:
                 except ValidationError:
                     # The processors dead-letter malformed block records; skip here.
                     log.warning("unreadable block record", offset=record.offset)
-        if reports:
-            written = await projector.project(reports)
-            PROJECTED.inc(len(reports))
-            log.info("read model projected", reports=len(reports), documents=written)
+        positions = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
+        delay = 0.1
+        while True:
+            try:
+                await projector.project(reports, positions)
+                break
+            except (psycopg.OperationalError, PoolTimeout) as error:
+                # The database is down or restarting: wait for it, the batch is not lost.
+                log.warning("applications database unavailable; retrying", error=str(error))
+                RETRIES.inc()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        log.info("read model projected", reports=len(reports))
 
     await consumer.start()
     server = http_server(
@@ -65,7 +112,7 @@ async def run(settings: ReadModelSettings) -> None:
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()
-        await mongo.close()
+        await pool.close()
 
 
 def main() -> None:

@@ -3,10 +3,6 @@
 The read model alone owns this shape; the projector writes it, the queries read it.
 """
 
-from datetime import datetime
-from enum import Enum
-from typing import Any
-
 from pydantic import AwareDatetime
 
 from schemas.actors import Actor
@@ -14,10 +10,6 @@ from schemas.envelope import Message
 from schemas.ledger import TransactionCommitted
 from schemas.states import TransferState
 from schemas.transitions import Action
-
-TRANSFERS_COLLECTION = "transfers"
-PREFERENCES_COLLECTION = "preferences"
-ORGANISATIONS_COLLECTION = "organisations"
 
 
 class HistoryEntry(Message):
@@ -61,6 +53,21 @@ class Rejection(Message):
     at: AwareDatetime
 
 
+class TransferSummary(Message):
+    """A transfer as a list shows it: state, parties, times and the emergency flag."""
+
+    transfer_id: str
+    state: TransferState
+    previous_state: TransferState | None = None
+    requesting_org: str
+    source_org: str
+    emergency: bool
+    review_required: bool
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    consent_deadline: AwareDatetime | None = None
+
+
 class TransferView(Message):
     transfer_id: str
     state: TransferState
@@ -92,29 +99,3 @@ def transfer_view(report: TransactionCommitted) -> TransferView:
         last_tx_id=report.tx_id,
         last_block=report.block_number,
     )
-
-
-StoredDocument = dict[str, Any]
-
-
-def stored(view: TransferView) -> StoredDocument:
-    """The stored form: times as ISO 8601 text with an offset, which sorts in time order."""
-    document: StoredDocument = _with_iso_times(view.model_dump())
-    return document
-
-
-def from_stored(document: StoredDocument) -> TransferView:
-    document = {key: value for key, value in document.items() if key != "_id"}
-    return TransferView.model_validate(document)
-
-
-def _with_iso_times(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _with_iso_times(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_with_iso_times(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value

@@ -1,107 +1,175 @@
-"""The read-model projector: committed transactions into the transfers collection.
+"""The read-model projector: committed transactions into the Applications Database.
 
-Each polled batch is folded per transfer in memory (pure ``fold``), then written with
-one read and one replace by ``_id`` per transfer: the only access path FerretDB 1.x
-serves fast, and one that real MongoDB serves as well. Runs in its own consumer group,
-so a slow database never holds back the workflow.
+Each polled batch is written in one database transaction together with the Kafka
+positions it reached, so the database always holds exactly what the positions say was
+applied. A transfer's row is versioned by (block, ledger time): an older transaction
+never overwrites a newer state, and a replayed one changes nothing; history rows are keyed
+by (transfer, tx id). Runs in its own consumer group, so a slow database never holds back
+the workflow.
 """
 
-from collections import OrderedDict
+import time
+from collections.abc import Mapping, Sequence
 
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from aiokafka import TopicPartition
+from prometheus_client import Histogram
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
 
-from read_model.documents import (
-    ORGANISATIONS_COLLECTION,
-    TRANSFERS_COLLECTION,
-    StoredDocument,
-    TransferView,
-    from_stored,
-    stored,
+from read_model.codes import pseudonym_key, tx_key
+from read_model.documents import Rejection, history_entry, transfer_view
+from schemas import CommandRejected, LedgerReport, TransactionCommitted
+
+LAG = Histogram(
+    "curex_read_model_lag_seconds",
+    "Ledger commit to visible in the Applications Database",
+    buckets=(0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60),
 )
-from read_model.fold import fold
-from schemas import LedgerReport, TransactionCommitted
+
+_UPSERT_TRANSFER = """
+INSERT INTO transfers (
+    transfer_id, state, previous_state, emergency, review_required, requesting_org,
+    source_org, patient_pseudonym, legal_basis, reason, created_at, updated_at,
+    consent_deadline, last_block, last_tx
+) VALUES (
+    %s, %s::transfer_state, %s::transfer_state, %s, %s, %s,
+    %s, %s, %s, %s, %s, %s,
+    %s, %s, %s
+)
+ON CONFLICT (transfer_id) DO UPDATE SET
+    state = EXCLUDED.state,
+    previous_state = EXCLUDED.previous_state,
+    emergency = EXCLUDED.emergency,
+    review_required = EXCLUDED.review_required,
+    legal_basis = EXCLUDED.legal_basis,
+    updated_at = EXCLUDED.updated_at,
+    consent_deadline = EXCLUDED.consent_deadline,
+    last_block = EXCLUDED.last_block,
+    last_tx = EXCLUDED.last_tx
+WHERE (EXCLUDED.last_block, EXCLUDED.updated_at) >= (transfers.last_block, transfers.updated_at)
+"""
+_INSERT_HISTORY = """
+INSERT INTO transfer_history (
+    transfer_key, tx, block_number, at, from_state, to_state, action, actor_role,
+    actor_org, actor_user_id, reason, legal_basis
+)
+SELECT transfer_key, %s, %s, %s, %s::transfer_state, %s::transfer_state,
+    %s::transfer_action, %s::actor_role, %s, %s, %s, %s
+FROM transfers WHERE transfer_id = %s
+ON CONFLICT (transfer_key, tx) DO NOTHING
+"""
+_SET_REJECTION = "UPDATE transfers SET last_rejection = %s WHERE transfer_id = %s"
+_UPSERT_POLICY = """
+INSERT INTO organisations (org_id, policy) VALUES (%s, %s)
+ON CONFLICT (org_id) DO UPDATE SET policy = EXCLUDED.policy
+"""
+_UPSERT_ASSESSMENT = """
+INSERT INTO organisations (org_id, last_recorded_assessment) VALUES (%s, %s)
+ON CONFLICT (org_id) DO UPDATE SET last_recorded_assessment = EXCLUDED.last_recorded_assessment
+"""
+_SAVE_POSITION = """
+INSERT INTO projector_positions (topic, partition, next_offset) VALUES (%s, %s, %s)
+ON CONFLICT (topic, partition) DO UPDATE
+SET next_offset = GREATEST(projector_positions.next_offset, EXCLUDED.next_offset)
+"""
+
+
+def _transfer_row(report: TransactionCommitted) -> tuple[object, ...]:
+    view = transfer_view(report)
+    return (
+        view.transfer_id,
+        view.state.value,
+        view.previous_state.value if view.previous_state else None,
+        view.emergency,
+        view.review_required,
+        view.requesting_org,
+        view.source_org,
+        pseudonym_key(view.patient_pseudonym),
+        view.legal_basis,
+        view.reason,
+        view.created_at,
+        view.updated_at,
+        view.consent_deadline,
+        view.last_block,
+        tx_key(view.last_tx_id),
+    )
+
+
+def _history_row(report: TransactionCommitted) -> tuple[object, ...]:
+    entry = history_entry(report)
+    return (
+        tx_key(entry.tx_id),
+        entry.block_number,
+        entry.at,
+        entry.from_state.value if entry.from_state else None,
+        entry.to_state.value,
+        entry.action.value,
+        entry.actor.role.value,
+        entry.actor.org,
+        entry.actor.user_id,
+        entry.reason,
+        entry.legal_basis,
+        report.correlation_id,
+    )
+
+
+def _rejection(report: CommandRejected) -> Jsonb:
+    rejection = Rejection(
+        code=report.code,
+        reason=report.reason,
+        current_state=report.current_state,
+        command_event_id=report.command_event_id,
+        at=report.occurred_at,
+    )
+    return Jsonb(rejection.model_dump(mode="json"))
 
 
 class ReadModelProjector:
-    """The single writer of the transfers collection; remembers what it wrote last.
+    """The single writer of the read model."""
 
-    FerretDB 1.24's SQLite backend scans the whole table for an ``_id`` lookup (its query
-    uses another JSON path expression than its ``_id`` index), so reads are avoided where
-    the projector already knows the answer: a transfer it wrote recently is in its cache,
-    and a transfer whose first report is its creation has no document yet.
-    """
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
 
-    def __init__(
-        self, client: AsyncMongoClient[StoredDocument], database: str, cache_size: int = 10_000
+    async def positions(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        """Where each partition's next unapplied record is, as the database knows it."""
+        async with self._pool.connection() as db:
+            rows = await (
+                await db.execute("SELECT topic, partition, next_offset FROM projector_positions")
+            ).fetchall()
+        known = {TopicPartition(topic, partition): offset for topic, partition, offset in rows}
+        return {tp: known[tp] for tp in partitions if tp in known}
+
+    async def project(
+        self, reports: Sequence[LedgerReport], positions: Mapping[TopicPartition, int]
     ) -> None:
-        db = client[database]
-        self._transfers: AsyncCollection[StoredDocument] = db[TRANSFERS_COLLECTION]
-        self._organisations: AsyncCollection[StoredDocument] = db[ORGANISATIONS_COLLECTION]
-        self._written: OrderedDict[str, TransferView] = OrderedDict()
-        self._cache_size = cache_size
-
-    async def project(self, reports: list[LedgerReport]) -> int:
-        """Apply a batch; returns how many transfer documents were written."""
-        by_transfer: dict[str, list[LedgerReport]] = {}
+        """Applies ``reports`` (in ledger order per transfer) and records ``positions``, at once."""
+        async with self._pool.connection() as db, db.transaction():
+            await self._apply(db, reports)
+            async with db.cursor() as cur:
+                await cur.executemany(
+                    _SAVE_POSITION,
+                    [(tp.topic, tp.partition, offset) for tp, offset in positions.items()],
+                )
+        visible = time.time()
         for report in reports:
-            if isinstance(report, TransactionCommitted) and report.result.transfer is None:
-                await self._project_organisation(report)
-                continue
-            by_transfer.setdefault(report.correlation_id, []).append(report)
-        written = 0
-        for transfer_id, transfer_reports in by_transfer.items():
-            before = await self._known(transfer_id, transfer_reports[0])
-            after = fold(before, transfer_reports)
-            if after is None or after == before:
-                continue
-            if before is None:
-                try:
-                    await self._transfers.insert_one({"_id": transfer_id, **stored(after)})
-                except DuplicateKeyError:  # a redelivered creation of a projected transfer
-                    before = await self._read(transfer_id)
-                    after = fold(before, transfer_reports)
-                    assert after is not None
-                    await self._transfers.replace_one({"_id": transfer_id}, stored(after))
-            else:
-                await self._transfers.replace_one({"_id": transfer_id}, stored(after))
-            self._remember(transfer_id, after)
-            written += 1
-        return written
+            if isinstance(report, TransactionCommitted):
+                LAG.observe(max(0.0, visible - report.occurred_at.timestamp()))
 
-    async def _project_organisation(self, report: TransactionCommitted) -> None:
-        """Registered organisations: their policy and the assessment recorded last."""
-        result = report.result
-        if result.policy is not None:
-            org, field = result.policy.org_id, {"policy": result.policy.model_dump(mode="json")}
-        elif result.assessment is not None:
-            org = result.assessment.org_id
-            field = {"last_recorded_assessment": result.assessment.model_dump(mode="json")}
-        else:
-            return
-        await self._organisations.update_one(
-            {"_id": org}, {"$set": {**field, "org_id": org}}, upsert=True
-        )
-
-    async def _known(self, transfer_id: str, first: LedgerReport) -> TransferView | None:
-        if transfer_id in self._written:
-            self._written.move_to_end(transfer_id)
-            return self._written[transfer_id]
-        if (
-            isinstance(first, TransactionCommitted)
-            and first.result.transfer is not None
-            and first.result.transfer.last_transition.from_state is None
-        ):
-            return None  # its creation: nothing to read (a redelivery is caught on insert)
-        return await self._read(transfer_id)
-
-    async def _read(self, transfer_id: str) -> TransferView | None:
-        document = await self._transfers.find_one({"_id": transfer_id})
-        return None if document is None else from_stored(document)
-
-    def _remember(self, transfer_id: str, view: TransferView) -> None:
-        self._written[transfer_id] = view
-        self._written.move_to_end(transfer_id)
-        while len(self._written) > self._cache_size:
-            self._written.popitem(last=False)
+    async def _apply(self, db: AsyncConnection, reports: Sequence[LedgerReport]) -> None:
+        # Pipeline mode: the statements go out back to back, in order, one round trip.
+        async with db.pipeline(), db.cursor() as cur:
+            for report in reports:
+                if isinstance(report, CommandRejected):
+                    await cur.execute(_SET_REJECTION, (_rejection(report), report.correlation_id))
+                    continue
+                result = report.result
+                if result.transfer is not None:
+                    await cur.execute(_UPSERT_TRANSFER, _transfer_row(report))
+                    await cur.execute(_INSERT_HISTORY, _history_row(report))
+                elif result.policy is not None:
+                    policy = Jsonb(result.policy.model_dump(mode="json"))
+                    await cur.execute(_UPSERT_POLICY, (result.policy.org_id, policy))
+                elif result.assessment is not None:
+                    assessment = Jsonb(result.assessment.model_dump(mode="json"))
+                    await cur.execute(_UPSERT_ASSESSMENT, (result.assessment.org_id, assessment))

@@ -17,8 +17,8 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("curex")))
     kafka_bootstrap: str = "127.0.0.1:9092"
     pseudonym_key: str = PLACEHOLDER_SECRET
-    docdb_url: str = "mongodb://127.0.0.1:27017"
-    docdb_database: str = "curex"
+    # The Applications Database (PostgreSQL); `curex up` hands each service its URL.
+    database_url: str = "postgresql://curex@127.0.0.1:5433/curex"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_outside_dev(self) -> "ServiceSettings":

@@ -2,13 +2,14 @@
 
 doctor.ki creates transfers (POST /v1/transfers), then reads them one by one and lists
 them, each phase a fixed number of requests (bounded in time too) through one
-``httpx.AsyncClient``; every request is timed from send to response read. In the same
+``aiohttp.ClientSession``; every request is timed from send to response read. In the same
 run, the durable producer the API uses publishes messages of a CreateTransfer's exact
 size to a topic of the run: first with as many acknowledgements awaited at once as the
 API had requests in flight, then flat out.
 """
 
 import asyncio
+import json
 import secrets
 import time
 import uuid
@@ -17,20 +18,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import httpx
+import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from curex.bench.baseline import baseline_topics
+from curex.bench.direct_reads import direct_reads
 from curex.bench.errors import BenchError
 from curex.bench.latency import percentiles
 from curex.bench.load import Attempt, LoadResult, drive
 from curex.bench.projection import wait_projected
+from curex.bench.read_seed import Seeded, seed_transfers, storage_per_transfer
 from curex.bench.run import collector_paused
 from curex.block_watch import BlockWatcher
 from curex.demo import DEMO_PASSWORD, HOME, TREATING, seed_demo_organisations
 from curex.errors import ApiError, WaitTimedOut
 from curex.rest_client import password_token
+from infra.postgres.server import database_url
 from infra.settings import InfraSettings
 from processors.records import LocalRecordsStore
 from processors.settings import ProcessorSettings
@@ -51,6 +57,7 @@ from service_runtime.kafka_producer import durable_producer
 USER = "doctor.ki"  # a professional of TREATING, asking HOME for records
 REASON = "curex bench api: continuity of care"
 REQUEST_TIMEOUT_S = 30.0
+LIST_PAGE = 20  # items per list request, through the API and directly
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,7 @@ class ApiBenchOptions:
     emergency: bool
     deadline_s: float  # for seeding, and for the created transfers to settle
     publish_count: int  # messages of each raw publish phase
+    transfers: int = 0  # read-model rows seeded with COPY before measuring
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +83,23 @@ class ApiBenchResult:
     listing: LoadResult
     publish: LoadResult  # `concurrency` acknowledgements awaited at once
     publish_flat_out: LoadResult
+    direct_list: LoadResult  # the list's query straight through the driver
+    direct_read: LoadResult
+    seeded: Seeded | None
+    stored_transfers: int
+    bytes_per_transfer: float
 
     @property
     def phases(self) -> tuple[LoadResult, ...]:
-        return (self.create, self.read, self.listing, self.publish, self.publish_flat_out)
+        return (
+            self.create,
+            self.read,
+            self.listing,
+            self.publish,
+            self.publish_flat_out,
+            self.direct_list,
+            self.direct_read,
+        )
 
     @property
     def failed(self) -> int:
@@ -86,31 +107,43 @@ class ApiBenchResult:
 
 
 class RestCalls:
-    """doctor.ki's requests, each answering None or what went wrong."""
+    """doctor.ki's requests, each answering None or what went wrong.
 
-    def __init__(self, http: httpx.AsyncClient, body: dict[str, Any]) -> None:
+    Sent with aiohttp: on two cores the bench's own client shares the CPU with the server
+    it measures, and httpx spent about three times aiohttp's CPU per request.
+    """
+
+    def __init__(self, http: aiohttp.ClientSession, body: dict[str, Any]) -> None:
         self._http = http
         self._body = body
+        self._headers: dict[str, str] = {}
         self.created: list[str] = []
         self.listed = 0
 
     def sign_in(self, token: str) -> None:
-        self._http.headers["Authorization"] = f"Bearer {token}"
+        self._headers = {"Authorization": f"Bearer {token}"}
 
-    async def _call(self, method: str, path: str, expected: int) -> httpx.Response | str:
+    async def _call(self, method: str, path: str, expected: int) -> Any:
+        """The answer's JSON, or a string saying what went wrong."""
         try:
-            response = await self._http.request(
-                method, path, json=self._body if method == "POST" else None
-            )
-        except httpx.HTTPError as exc:
+            async with self._http.request(
+                method,
+                path,
+                json=self._body if method == "POST" else None,
+                headers=self._headers,
+            ) as response:
+                body = await response.read()
+                if response.status != expected:
+                    return f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return type(exc).__name__
-        return response if response.status_code == expected else f"HTTP {response.status_code}"
+        return json.loads(body)
 
     async def create_transfer(self, _: int) -> str | None:
         answer = await self._call("POST", "/v1/transfers", 202)
         if isinstance(answer, str):
             return answer
-        self.created.append(answer.json()["transfer_id"])
+        self.created.append(answer["transfer_id"])
         return None
 
     async def get_transfer(self, index: int) -> str | None:
@@ -119,10 +152,10 @@ class RestCalls:
         return answer if isinstance(answer, str) else None
 
     async def list_transfers(self, _: int) -> str | None:
-        answer = await self._call("GET", "/v1/transfers", 200)
+        answer = await self._call("GET", f"/v1/transfers?limit={LIST_PAGE}", 200)
         if isinstance(answer, str):
             return answer
-        self.listed = len(answer.json())
+        self.listed = len(answer["items"])
         return None
 
 
@@ -233,6 +266,19 @@ class ApiBench:
         self._say = say
         self.run_id = secrets.token_hex(4).upper()
         self.patient_id = f"BENCH-{self.run_id}"
+        self._created: list[str] = []
+
+    async def _seed_read_model(self) -> Seeded | None:
+        count = self._options.transfers
+        if not count:
+            return None
+        self._say(f"seeding {count:,} transfers into the read model (COPY)")
+        try:
+            seeded = await seed_transfers(database_url(self._settings), count, int(self.run_id, 16))
+        except psycopg.Error as exc:
+            raise BenchError(f"seeding the read model failed: {exc}") from exc
+        self._say(f"seeded {seeded.transfers:,} transfers in {seeded.seconds:.1f}s")
+        return seeded
 
     async def _sign_in(self, calls: RestCalls) -> None:
         try:
@@ -254,7 +300,7 @@ class ApiBench:
             )
 
     async def _rest_phases(
-        self, http: httpx.AsyncClient, watcher: BlockWatcher
+        self, http: aiohttp.ClientSession, watcher: BlockWatcher
     ) -> tuple[LoadResult, LoadResult, LoadResult, int]:
         options = self._options
         calls = RestCalls(
@@ -271,8 +317,11 @@ class ApiBench:
             raise BenchError(f"no create was accepted: {create.failures}")
         self._say(f"waiting for {len(calls.created)} transfers to settle on the ledger")
         await _wait_settled(watcher, calls.created, options.emergency, options.deadline_s)
-        caught_up = await wait_projected(self._settings.kafka_bootstrap, options.deadline_s)
+        caught_up = await wait_projected(
+            self._settings.kafka_bootstrap, database_url(self._settings), options.deadline_s
+        )
         self._say(f"the read model caught up {caught_up:.1f}s after the ledger")
+        self._created = list(calls.created)
         read = await self._phase("read by id", calls, calls.get_transfer)
         listing = await self._phase("list", calls, calls.list_transfers)
         return create, read, listing, calls.listed
@@ -285,19 +334,16 @@ class ApiBench:
         # The patient has records at HOME, so the transfers move on as real ones do.
         LocalRecordsStore(processors.records_dir, key).add_patient(HOME, self.patient_id)
         payload = _raw_message(key, self.patient_id, options.emergency)
-        limits = httpx.Limits(
-            max_connections=options.concurrency, max_keepalive_connections=options.concurrency
-        )
         producer = durable_producer(bootstrap)
         await producer.start()
         try:
             async with (
                 BlockWatcher(bootstrap) as watcher,
                 baseline_topics(bootstrap, self.run_id) as topics,
-                httpx.AsyncClient(
-                    base_url=f"http://127.0.0.1:{self._settings.api_port}",
-                    limits=limits,
-                    timeout=REQUEST_TIMEOUT_S,
+                aiohttp.ClientSession(
+                    f"http://127.0.0.1:{self._settings.api_port}",
+                    connector=aiohttp.TCPConnector(limit=options.concurrency),
+                    timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
                 ) as http,
             ):
                 self._say(f"seeding the demo organisations {HOME} and {TREATING}")
@@ -305,7 +351,23 @@ class ApiBench:
                     await seed_demo_organisations(CommandPublisher(producer), watcher)
                 except WaitTimedOut as exc:
                     raise BenchError(f"seeding the demo organisations: {exc}") from exc
+                seeded = await self._seed_read_model()
+                # A projector still filling the database would compete with the reads.
+                await wait_projected(bootstrap, database_url(self._settings), options.deadline_s)
                 create, read, listing, listed = await self._rest_phases(http, watcher)
+                self._say(
+                    f"direct queries: {options.requests} of each, {options.concurrency} in flight"
+                )
+                with collector_paused():
+                    direct_list, direct_read = await direct_reads(
+                        database_url(self._settings),
+                        TREATING,
+                        self._created,
+                        LIST_PAGE,
+                        options.requests,
+                        options.concurrency,
+                        options.max_duration_s,
+                    )
                 self._say(f"raw publish: {options.publish_count} messages of {len(payload)} B")
                 with collector_paused():
                     publish = await publish_awaiting_acks(producer, topics.source, payload, options)
@@ -316,6 +378,7 @@ class ApiBench:
             raise BenchError(f"Kafka failed during the bench: {exc!r}") from exc
         finally:
             await producer.stop()
+        stored, per_transfer = await storage_per_transfer(database_url(self._settings))
         return ApiBenchResult(
             options=options,
             run_id=self.run_id,
@@ -326,4 +389,9 @@ class ApiBench:
             listing=listing,
             publish=publish,
             publish_flat_out=flat_out,
+            direct_list=direct_list,
+            direct_read=direct_read,
+            seeded=seeded,
+            stored_transfers=stored,
+            bytes_per_transfer=per_transfer,
         )

@@ -75,7 +75,7 @@ def rest_table(result: ApiBenchResult) -> Table:
     table.caption = (
         f"creates are {kind} requests answered 202 once Kafka acknowledged the command; "
         f"reads cycle over the created transfers; a list answer held {result.listed:,} "
-        "transfers with their history; a phase sends no new request after "
+        "transfer summaries; a phase sends no new request after "
         f"{result.options.max_duration_s:g} s"
     )
     return table
@@ -111,5 +111,80 @@ def comparison_table(result: ApiBenchResult) -> Table:
 
 def render(console: Console, result: ApiBenchResult) -> None:
     console.print(f"bench api run {result.run_id}")
-    for table in (rest_table(result), publish_table(result), comparison_table(result)):
+    for table in (
+        rest_table(result),
+        publish_table(result),
+        comparison_table(result),
+        read_side_table(result),
+    ):
         console.print(table)
+
+
+# The read side's targets (issue "the read side at hospital scale"), judged in this run.
+LIST_P99_MS = 50.0
+LIST_RATE = 500.0
+READ_P99_MS = 20.0
+BYTES_PER_TRANSFER = 2048.0
+API_OVER_DIRECT = 2.0
+
+
+def _p99_ms(result: LoadResult) -> float | None:
+    return None if result.latency is None else result.latency.p99 * 1000
+
+
+def _verdict(measured: float | None, target: float, at_most: bool) -> str:
+    if measured is None:
+        return "n/a"
+    met = measured <= target if at_most else measured >= target
+    return "met" if met else "NOT MET"
+
+
+def read_side_table(result: ApiBenchResult) -> Table:
+    stored = result.stored_transfers
+    table = Table(
+        title=f"Read side with {stored:,} transfers in the Applications Database",
+        title_justify="left",
+    )
+    for column in ("figure", "measured", "target", "baseline (driver, same run)", "verdict"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    list_p99, direct_list_p99 = _p99_ms(result.listing), _p99_ms(result.direct_list)
+    read_p99, direct_read_p99 = _p99_ms(result.read), _p99_ms(result.direct_read)
+    ratio = _ratio(list_p99, direct_list_p99)
+    rows = (
+        ("GET /v1/transfers p99 (ms)", list_p99, LIST_P99_MS, direct_list_p99, True),
+        (
+            "GET /v1/transfers requests/s",
+            result.listing.per_s,
+            LIST_RATE,
+            result.direct_list.per_s,
+            False,
+        ),
+        ("GET /v1/transfers/{id} p99 (ms)", read_p99, READ_P99_MS, direct_read_p99, True),
+        (
+            "bytes stored per transfer, with history",
+            result.bytes_per_transfer,
+            BYTES_PER_TRANSFER,
+            None,
+            True,
+        ),
+        ("API list p99 ÷ direct list p99", ratio, API_OVER_DIRECT, None, True),
+    )
+    for label, measured, target, baseline, at_most in rows:
+        table.add_row(
+            label,
+            _number(measured, 2),
+            f"{'≤' if at_most else '≥'} {target:,g}",
+            "" if baseline is None else _number(baseline, 2),
+            _verdict(measured, target, at_most),
+        )
+    seeded = result.seeded
+    table.caption = (
+        f"{result.options.concurrency} requests in flight; lists of 20 items as doctor.ki; "
+        + (
+            f"{seeded.transfers:,} transfers ({seeded.history_rows:,} history rows) seeded "
+            f"with COPY in {seeded.seconds:.1f} s before measuring"
+            if seeded
+            else "nothing seeded (--transfers 0)"
+        )
+    )
+    return table

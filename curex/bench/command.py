@@ -17,6 +17,7 @@ from curex.bench.ledger_report import render as render_ledger
 from curex.bench.report import RSS_SERVICES, render
 from curex.bench.run import BenchOptions, run_bench
 from infra.errors import InfraError
+from infra.postgres.server import database_url
 from infra.settings import InfraSettings
 from infra.stack import stack_status
 
@@ -29,7 +30,7 @@ bench_app = typer.Typer(
 DEFAULT_RATES = (50.0, 200.0)
 API_SERVICES = (
     "kafka",
-    "docdb",
+    "postgres",
     "keycloak",
     "ledger-gateway",
     "processors",
@@ -105,6 +106,8 @@ def pipeline(
         result = asyncio.run(
             run_bench(
                 settings.kafka_bootstrap,
+                settings.read_model_port,
+                database_url(settings),
                 pids,
                 options,
                 lambda line: console.log(f"[dim]{line}"),
@@ -141,13 +144,18 @@ def api(
     deadline: Annotated[
         float, typer.Option(min=1.0, help="Seconds to wait for seeding and for settling.")
     ] = 120.0,
+    transfers: Annotated[
+        int,
+        typer.Option(min=0, help="Transfers to seed into the read model (COPY) before measuring."),
+    ] = 0,
 ) -> None:
-    """REST API requests/s and p50/p99 latency, beside the raw Kafka publish rate."""
+    """REST API requests/s and p50/p99 latency, beside the raw Kafka publish rate and the
+    same reads straight through the database driver."""
     # Piped output (CI logs) gets room for the tables instead of 80 columns.
     console = Console(log_path=False, width=None if sys.stdout.isatty() else 130)
     settings = InfraSettings()
     options = ApiBenchOptions(
-        concurrency, requests, max_duration, warmup, emergency, deadline, publish_count
+        concurrency, requests, max_duration, warmup, emergency, deadline, publish_count, transfers
     )
     try:
         _healthy_pids(settings, API_SERVICES)

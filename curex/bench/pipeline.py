@@ -53,6 +53,8 @@ class PhaseResult:
     last_available_at: float | None
     incomplete: int
     rejected: int
+    # Ledger commit → visible in the read model, p99 (a bucket edge); None if not measured.
+    read_model_lag_p99_s: float | None = None
 
     @property
     def elapsed_s(self) -> float | None:

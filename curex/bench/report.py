@@ -15,6 +15,8 @@ TARGET_TRANSITIONS_PER_S = 1000.0
 TARGET_P99_S = 0.050
 TARGET_P99_AT_TRANSITIONS_PER_S = 200.0
 TRANSITIONS_PER_TRANSFER = 4  # INITIALISED, RISK_ACCEPTED, EMERGENCY_BYPASS, DATA_AVAILABLE
+TARGET_READ_LAG_S = 1.0
+TARGET_READ_LAG_AT_TRANSITIONS_PER_S = 800.0
 
 LATENCY_LABELS = ("p50", "p95", "p99", "max")
 FIXED_RATE_LABELS = (
@@ -23,6 +25,7 @@ FIXED_RATE_LABELS = (
     "max schedule lag (ms)",
     *(f"publish→INITIALISED {p} (ms)" for p in LATENCY_LABELS),
     *(f"publish→DATA_AVAILABLE {p} (ms)" for p in LATENCY_LABELS),
+    "read-model lag p99, commit → visible (s, bucket edge)",
     "incomplete transfers",
 )
 SATURATION_LABELS = (
@@ -90,6 +93,12 @@ def _has_p99_target(rate: float) -> bool:
     return rate * TRANSITIONS_PER_TRANSFER == TARGET_P99_AT_TRANSITIONS_PER_S
 
 
+def _read_lag_target(rate: float, lag: float | None) -> tuple[str, Text]:
+    if rate * TRANSITIONS_PER_TRANSFER != TARGET_READ_LAG_AT_TRANSITIONS_PER_S:
+        return NO_TARGET
+    return f"≤ {TARGET_READ_LAG_S:g}", _met(None if lag is None else lag <= TARGET_READ_LAG_S)
+
+
 def fixed_rate_table(rate: float, phase: PhaseResult, duration_s: float) -> Table:
     offered = phase.offered
     target = _p99_target(phase.to_initialised) if _has_p99_target(rate) else NO_TARGET
@@ -99,6 +108,11 @@ def fixed_rate_table(rate: float, phase: PhaseResult, duration_s: float) -> Tabl
         ("max schedule lag (ms)", _number(offered.max_schedule_lag_s * 1000), *NO_TARGET),
         *_latency_rows("INITIALISED", phase.to_initialised, target),
         *_latency_rows("DATA_AVAILABLE", phase.to_available),
+        (
+            "read-model lag p99, commit → visible (s, bucket edge)",
+            _number(phase.read_model_lag_p99_s, 3),
+            *_read_lag_target(rate, phase.read_model_lag_p99_s),
+        ),
         ("incomplete transfers", f"{phase.incomplete:,}", "0", _met(phase.incomplete == 0)),
     ]
     title = (
@@ -185,6 +199,14 @@ def targets_table(result: BenchResult) -> Table:
         ),
     ]
     for rate, phase in zip(result.options.rates, result.fixed_rates, strict=True):
+        if rate * TRANSITIONS_PER_TRANSFER == TARGET_READ_LAG_AT_TRANSITIONS_PER_S:
+            rows.append(
+                (
+                    f"read-model lag p99 at {rate * TRANSITIONS_PER_TRANSFER:g} transitions/s (s)",
+                    _number(phase.read_model_lag_p99_s, 3),
+                    *_read_lag_target(rate, phase.read_model_lag_p99_s),
+                )
+            )
         p99 = phase.to_initialised
         rows.append(
             (

@@ -3,13 +3,15 @@
 import gc
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiokafka.errors import KafkaError
 
 from curex.bench.baseline import BaselineResult, baseline_topics, run_baseline
 from curex.bench.errors import BenchError
 from curex.bench.pipeline import PhaseResult, offer_at_rate, offer_flat_out, settle
+from curex.bench.projection import wait_projected
+from curex.bench.read_lag import lag_buckets, p99_bound
 from curex.bench.rss import RssSampler
 from curex.bench.seeding import seed
 from curex.bench.workload import BenchWorld, new_world
@@ -60,7 +62,12 @@ class BenchResult:
 
 
 async def _pipeline_phases(
-    bootstrap: str, world: BenchWorld, options: BenchOptions, say: Callable[[str], None]
+    bootstrap: str,
+    read_model_port: int,
+    database_url: str,
+    world: BenchWorld,
+    options: BenchOptions,
+    say: Callable[[str], None],
 ) -> tuple[tuple[PhaseResult, ...], PhaseResult]:
     settings = ProcessorSettings()
     key = settings.pseudonym_key.encode()
@@ -87,11 +94,16 @@ async def _pipeline_phases(
             fixed_rates: list[PhaseResult] = []
             for rate in options.rates:
                 say(f"fixed rate: {rate:g} creates/s for {options.duration_s:g}s")
+                await wait_projected(bootstrap, database_url, options.deadline_s)
+                lag_before = await lag_buckets(read_model_port)
                 with collector_paused():
                     offered = await offer_at_rate(
                         publisher, world, rate, options.duration_s, options.deadline_s
                     )
-                    fixed_rates.append(await settle(watcher, offered, options.deadline_s))
+                    phase = await settle(watcher, offered, options.deadline_s)
+                await wait_projected(bootstrap, database_url, options.deadline_s)
+                lag = p99_bound(lag_before, await lag_buckets(read_model_port))
+                fixed_rates.append(replace(phase, read_model_lag_p99_s=lag))
             say(f"saturation: {options.saturation_count} creates flat out")
             offered = await offer_flat_out(
                 publisher, world, options.saturation_count, options.deadline_s
@@ -104,6 +116,8 @@ async def _pipeline_phases(
 
 async def run_bench(
     bootstrap: str,
+    read_model_port: int,
+    database_url: str,
     pids: Mapping[str, int],
     options: BenchOptions,
     say: Callable[[str], None],
@@ -115,7 +129,9 @@ async def run_bench(
             RssSampler(pids) as rss,
             baseline_topics(bootstrap, world.run_id) as topics,
         ):
-            fixed_rates, saturation = await _pipeline_phases(bootstrap, world, options, say)
+            fixed_rates, saturation = await _pipeline_phases(
+                bootstrap, read_model_port, database_url, world, options, say
+            )
             say(f"baseline: {options.saturation_count} records through one raw Kafka hop")
             baseline = await run_baseline(
                 bootstrap, topics, payload, options.saturation_count, options.deadline_s

@@ -2,13 +2,13 @@
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from pymongo import AsyncMongoClient
+from psycopg_pool import AsyncConnectionPool
 
 import notifier.websocket
 from notifier.hub import NotificationHub, follow_blocks
@@ -29,18 +29,27 @@ from service_runtime.tokens import TokenValidator
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = durable_producer(settings.kafka_bootstrap)
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.docdb_url, tz_aware=True
-        )
-        ledger_http = httpx.AsyncClient(timeout=settings.ledger_timeout_s)
-        await producer.start()
-        database = ApplicationsDatabase(mongo, settings.docdb_database)
-        await database.ensure_indexes()
-        notifications = NotificationHub()
-        follower = asyncio.create_task(follow_blocks(notifications, settings.kafka_bootstrap))
-        tokens = TokenValidator(settings.users_issuer)
-        try:
+        async with contextlib.AsyncExitStack() as resources:
+            pool = AsyncConnectionPool(
+                settings.database_url,
+                min_size=2,
+                max_size=settings.database_pool_size,
+                open=False,
+                # Reads need no transaction: no BEGIN and COMMIT round trips around each.
+                kwargs={"autocommit": True},
+            )
+            await pool.open(wait=True, timeout=60)
+            resources.push_async_callback(pool.close)
+            producer = durable_producer(settings.kafka_bootstrap)
+            await producer.start()
+            resources.push_async_callback(producer.stop)
+            ledger_http = httpx.AsyncClient(timeout=settings.ledger_timeout_s)
+            resources.push_async_callback(ledger_http.aclose)
+            database = ApplicationsDatabase(pool)
+            notifications = NotificationHub()
+            follower = asyncio.create_task(follow_blocks(notifications, settings.kafka_bootstrap))
+            resources.push_async_callback(_cancelled, follower)
+            tokens = TokenValidator(settings.users_issuer)
             app.state.services = Services(
                 settings=settings,
                 tokens=tokens,
@@ -54,16 +63,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 tokens=tokens,
                 database=database,
                 pseudonym_key=settings.pseudonym_key.encode(),
-                replay_limit=settings.list_limit,
+                replay_limit=settings.replay_transfers,
             )
+            # Start-up objects live as long as the process: keep them out of every
+            # collection, so a full collection never stalls a request.
+            gc.freeze()
             yield
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
-            await producer.stop()
-            await mongo.close()
-            await ledger_http.aclose()
 
     app = FastAPI(
         title="CUREX Applications Server",
@@ -78,3 +83,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     add_health_and_metrics(app, lambda: True)
     return app
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

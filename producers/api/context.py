@@ -26,7 +26,8 @@ class Services:
     ledger: BlockchainApi
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain function dependency in a worker thread.
     found: Services = request.app.state.services
     return found
 
@@ -35,12 +36,11 @@ _bearer = HTTPBearer(auto_error=False, description="An access token of the curex
 
 
 async def principal(
-    request: Request,
+    ctx: Annotated[Services, Depends(services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise TokenError("a bearer token is required")
-    ctx = services(request)
     claims = await ctx.tokens.claims(credentials.credentials)
     return principal_from(claims, ctx.settings.pseudonym_key.encode())
 

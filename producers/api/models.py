@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from read_model.documents import TransferSummary
 from schemas import Language
 from schemas.envelope import OrgId, ShortText
 from schemas.transitions import Role
@@ -55,3 +56,10 @@ class Profile(Body):
 class Problem(Body):
     detail: str
     current_state: str | None = None
+
+
+class TransferPage(Body):
+    items: list[TransferSummary]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null on the last page"
+    )

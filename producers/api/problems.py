@@ -1,6 +1,6 @@
 """Domain and auth errors mapped to HTTP problem answers, at the edge only.
 
-A service the server depends on being down (Kafka, Keycloak, the document DB) is a 503
+A service the server depends on being down (Kafka, Keycloak, the Applications Database) is a 503
 naming that service, never a bare 500 and never a 401 blaming the caller's token.
 """
 
@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from jwt import PyJWKClientConnectionError
 from keycloak.exceptions import KeycloakError
-from pymongo.errors import ConnectionFailure
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
 
 from producers.errors import (
     AccessDenied,
@@ -27,7 +28,8 @@ IDENTITY_SERVICE = "the identity service (Keycloak)"
 UNAVAILABLE_SERVICES: tuple[tuple[type[Exception], str], ...] = (
     (KafkaError, "the event bus (Kafka)"),
     (KeycloakError, IDENTITY_SERVICE),
-    (ConnectionFailure, "the applications database"),
+    (OperationalError, "the applications database"),
+    (PoolTimeout, "the applications database"),
 )
 RETRY_AFTER_S = 5
 

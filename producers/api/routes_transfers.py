@@ -4,19 +4,29 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import AwareDatetime, BaseModel
 
 from producers.api.context import PrincipalDep, ServicesDep
 from producers.api.ledger_client import LedgerRecord
-from producers.api.models import Accepted, ConsentRequest, CreateTransferRequest, Problem
+from producers.api.models import (
+    Accepted,
+    ConsentRequest,
+    CreateTransferRequest,
+    Problem,
+    TransferPage,
+)
 from producers.authorization import authorise, authorise_create
-from producers.errors import NotAParty, TransferNotFound
+from producers.errors import BadRequest, NotAParty, TransferNotFound
+from read_model.cursor import BadCursor, Cursor
 from read_model.documents import HistoryEntry, TransferView
+from read_model.queries import ListFilter, Side, Viewer
 from schemas import (
     ACTION_COMMANDS,
     TRANSITIONS,
     Action,
     CreateTransfer,
+    TransferState,
     may_see,
     pseudonymise,
 )
@@ -73,17 +83,44 @@ async def create_transfer(
     return Accepted(transfer_id=transfer_id)
 
 
-@router.get("", responses=ERRORS)
-async def list_transfers(principal: PrincipalDep, ctx: ServicesDep) -> list[TransferView]:
-    """Professionals: their organisation's transfers. Patients: their own."""
-    return await ctx.database.transfers_for(
-        principal.role, principal.org, principal.patient_pseudonym, ctx.settings.list_limit
+def _json(model: BaseModel) -> Response:
+    """The model's JSON as pydantic writes it; FastAPI would validate it a second time."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.get("", responses=ERRORS, response_model=TransferPage)
+async def list_transfers(
+    principal: PrincipalDep,
+    ctx: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="items per page")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page")
+    ] = None,
+    state: TransferState | None = None,
+    emergency: bool | None = None,
+    side: Annotated[
+        Side | None,
+        Query(alias="as", description="professionals: their organisation as requester or source"),
+    ] = None,
+    updated_after: AwareDatetime | None = None,
+) -> Response:
+    """Professionals: their organisation's transfers. Patients: their own. Newest first."""
+    try:
+        after = None if cursor is None else Cursor.decode(cursor)
+    except BadCursor as error:
+        raise BadRequest(str(error)) from error
+    page = await ctx.database.page(
+        Viewer(principal.role, principal.org, principal.patient_pseudonym),
+        min(limit, ctx.settings.list_limit),
+        after,
+        ListFilter(state=state, emergency=emergency, side=side, updated_after=updated_after),
     )
+    return _json(TransferPage(items=page.items, next_cursor=page.next_cursor))
 
 
-@router.get("/{transfer_id}", responses=ERRORS)
-async def get_transfer(transfer_id: str, principal: PrincipalDep, ctx: ServicesDep) -> TransferView:
-    return await _visible(ctx, principal, transfer_id)
+@router.get("/{transfer_id}", responses=ERRORS, response_model=TransferView)
+async def get_transfer(transfer_id: str, principal: PrincipalDep, ctx: ServicesDep) -> Response:
+    return _json(await _visible(ctx, principal, transfer_id))
 
 
 @router.get("/{transfer_id}/history", responses=ERRORS)

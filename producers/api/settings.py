@@ -43,7 +43,11 @@ class ApiSettings(ServiceSettings):
     web_client_id: str = "curex-web"
     admin_client_id: str = "applications-server"
     admin_client_secret: str = DEV_ADMIN_SECRET
-    list_limit: int = 200
+    # At most this many items per page of GET /v1/transfers.
+    list_limit: int = 100
+    # The notifier's resume replays the changes of this many of the user's newest transfers.
+    replay_transfers: int = 200
+    database_pool_size: int = 20
     ledger_realm: str = "curex-ledger"
     # Organisation -> its Blockchain API client; CUREX_LEDGER_ACCESS takes JSON.
     ledger_access: dict[str, LedgerAccess] = Field(default_factory=_dev_ledger_access)

@@ -20,6 +20,7 @@ import pytest
 
 from curex.block_watch import BlockWatcher
 from curex.demo import seed_demo_organisations
+from infra.postgres.server import database_url
 from infra.settings import InfraSettings
 from producers.api.app import create_app
 from producers.api.ledger_client import BlockchainApi, LedgerTokens, LedgerUnavailable
@@ -269,9 +270,9 @@ async def test_an_unreachable_blockchain_api_or_keycloak_is_ledger_unavailable(
 
 
 async def test_the_server_answers_503_with_a_reason_when_the_ledger_is_down(
-    made: Made, dead_address: str
+    made: Made, dead_address: str, stack: InfraSettings
 ) -> None:
-    settings = ApiSettings()
+    settings = ApiSettings(database_url=database_url(stack))
     ledger_access = {
         **settings.ledger_access,
         "SE-KI": LedgerAccess(

@@ -9,6 +9,7 @@ import pytest
 from curex.block_watch import BlockWatcher, reached
 from curex.demo import seed_demo_organisations
 from curex.rest_client import ApplicationsClient, password_token
+from infra.postgres.server import cluster_dir
 from infra.settings import InfraSettings
 from ledger_gateway.settings import GatewaySettings
 from processors.records import LocalRecordsStore
@@ -77,7 +78,7 @@ async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_
         GatewaySettings().ledger_dir,
         stack.kafka_data_dir,
         stack.logs_dir,
-        stack.docdb_data_dir,
+        cluster_dir(stack),
     ):
         assert files_containing(place, needle) == [], place
 

@@ -94,10 +94,31 @@ async def test_lists_show_professionals_their_orgs_and_patients_their_own(users:
     tid = await users.doctor_ki.create(emergency=True)
     await users.doctor_ki.wait_state(tid, S.DATA_AVAILABLE)
     for api in (users.doctor_ki, users.doctor_sermas, users.patient_es):
-        ids = {t["transfer_id"] for t in (await api.http.get("/v1/transfers")).json()}
-        assert tid in ids
-    ids = {t["transfer_id"] for t in (await users.patient_se.http.get("/v1/transfers")).json()}
-    assert tid not in ids
+        assert tid in await listed(api)
+    assert tid not in await listed(users.patient_se)
+
+
+async def listed(api: Api, query: str = "limit=100") -> set[str]:
+    answer = (await api.http.get(f"/v1/transfers?{query}")).json()
+    assert set(answer) == {"items", "next_cursor"}
+    return {item["transfer_id"] for item in answer["items"]}
+
+
+async def test_a_professional_lists_by_side_state_and_emergency(users: Users) -> None:
+    tid = await users.doctor_ki.create(emergency=True)
+    await users.doctor_ki.wait_state(tid, S.DATA_AVAILABLE)
+    assert tid in await listed(users.doctor_ki, "limit=100&as=requester&emergency=true")
+    assert tid not in await listed(users.doctor_ki, "limit=100&as=source")
+    assert tid in await listed(users.doctor_sermas, "limit=100&as=source&state=DATA_AVAILABLE")
+    assert tid not in await listed(users.doctor_sermas, "limit=100&state=CLOSED")
+    assert tid not in await listed(users.doctor_ki, "limit=100&emergency=false")
+
+
+async def test_a_list_query_the_server_cannot_use_is_refused_with_a_reason(users: Users) -> None:
+    for query in ("limit=101", "limit=0", "cursor=not-a-cursor", "state=NOPE", "as=both"):
+        response = await users.doctor_ki.http.get(f"/v1/transfers?{query}")
+        assert response.status_code == 422, (query, response.text)
+        assert response.json()["detail"]
 
 
 ACTIONS = [

@@ -1,1 +1,0 @@
-"""The local document DB: FerretDB built from the Go module proxy, started over SQLite."""

@@ -1,0 +1,48 @@
+"""Finding Debian's PostgreSQL server, and installing it from Debian's packages if absent."""
+
+import os
+import subprocess
+from pathlib import Path
+
+from infra.errors import ToolMissing
+from infra.progress import ProgressReporter
+
+PACKAGE = "postgresql"
+_BIN_ROOT = Path("/usr/lib/postgresql")
+
+
+def server_bin_dir() -> Path | None:
+    """The newest installed major version's bin directory holding ``postgres``."""
+    if not _BIN_ROOT.is_dir():
+        return None
+    versions = sorted(
+        (child for child in _BIN_ROOT.iterdir() if (child / "bin" / "postgres").is_file()),
+        key=lambda child: int(child.name) if child.name.isdigit() else 0,
+    )
+    return versions[-1] / "bin" if versions else None
+
+
+def ensure_server(progress: ProgressReporter) -> Path:
+    """The server's bin directory, installing Debian's package first when run as root."""
+    found = server_bin_dir()
+    if found is not None:
+        return found
+    if os.geteuid() != 0:
+        raise ToolMissing(
+            "The Applications Database needs PostgreSQL: install Debian's package "
+            f"(`sudo apt-get install {PACKAGE}`), then run this again."
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step, command in (
+        ("Updating Debian's package lists", ["apt-get", "update", "-q"]),
+        (f"Installing {PACKAGE} (Debian)", ["apt-get", "install", "-y", "-q", PACKAGE]),
+    ):
+        progress.stage(step)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
+            raise ToolMissing(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
+    found = server_bin_dir()
+    if found is None:
+        raise ToolMissing(f"{PACKAGE} was installed but no server is under {_BIN_ROOT}")
+    return found
