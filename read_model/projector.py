@@ -11,8 +11,10 @@ the workflow.
 import time
 from collections.abc import Mapping, Sequence
 
+import psycopg
+import structlog
 from aiokafka import TopicPartition
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -21,6 +23,11 @@ from read_model.codes import pseudonym_key, tx_key
 from read_model.documents import Rejection, history_entry, transfer_view
 from schemas import CommandRejected, LedgerReport, TransactionCommitted
 
+log = structlog.get_logger()
+SKIPPED = Counter(
+    "curex_read_model_skipped_reports_total",
+    "Committed reports the database could not hold (logged, never retried)",
+)
 LAG = Histogram(
     "curex_read_model_lag_seconds",
     "Ledger commit to visible in the Applications Database",
@@ -143,18 +150,42 @@ class ReadModelProjector:
     async def project(
         self, reports: Sequence[LedgerReport], positions: Mapping[TopicPartition, int]
     ) -> None:
-        """Applies ``reports`` (in ledger order per transfer) and records ``positions``, at once."""
-        async with self._pool.connection() as db, db.transaction():
-            await self._apply(db, reports)
-            async with db.cursor() as cur:
-                await cur.executemany(
-                    _SAVE_POSITION,
-                    [(tp.topic, tp.partition, offset) for tp, offset in positions.items()],
-                )
+        """Applies ``reports`` (in ledger order per transfer) and records ``positions``, at once.
+
+        A report the database cannot hold (``DataError``) never stops the projection: the
+        batch is applied again report by report, and that report alone is skipped, logged.
+        """
+        try:
+            async with self._pool.connection() as db, db.transaction():
+                await self._apply(db, reports)
+                await self._save(db, positions)
+        except psycopg.DataError:
+            async with self._pool.connection() as db, db.transaction():
+                for report in reports:
+                    try:
+                        async with db.transaction():  # a savepoint per report
+                            await self._apply(db, [report])
+                    except psycopg.DataError as error:
+                        SKIPPED.inc()
+                        log.warning(
+                            "report skipped: the database cannot hold it",
+                            correlation_id=report.correlation_id,
+                            event_id=str(report.event_id),
+                            error=type(error).__name__,
+                        )
+                await self._save(db, positions)
         visible = time.time()
         for report in reports:
             if isinstance(report, TransactionCommitted):
                 LAG.observe(max(0.0, visible - report.occurred_at.timestamp()))
+
+    @staticmethod
+    async def _save(db: AsyncConnection, positions: Mapping[TopicPartition, int]) -> None:
+        async with db.cursor() as cur:
+            await cur.executemany(
+                _SAVE_POSITION,
+                [(tp.topic, tp.partition, offset) for tp, offset in positions.items()],
+            )
 
     async def _apply(self, db: AsyncConnection, reports: Sequence[LedgerReport]) -> None:
         # Pipeline mode: the statements go out back to back, in order, one round trip.

@@ -41,6 +41,7 @@ def committed(
     source: str = "ES-SERMAS",
     patient: str = pseudonym("patient"),
     emergency: bool = False,
+    reason: str = "continuity of care",
 ) -> TransactionCommitted:
     actor = Actor(user_id="doctor.ki", org=requesting, role=Role.HEALTH_PROFESSIONAL)
     move = Transition(
@@ -57,7 +58,7 @@ def committed(
         source_org=source,
         patient_pseudonym=patient,
         emergency=emergency,
-        reason="continuity of care",
+        reason=reason,
         state=state,
         created_at=created_at or at,
         updated_at=at,

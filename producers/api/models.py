@@ -1,8 +1,8 @@
 """Request and response bodies of the REST API."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from read_model.documents import TransferSummary
 from schemas import Language
@@ -24,7 +24,8 @@ class CreateTransferRequest(Body):
     )
     source_org: OrgId
     emergency: bool = False
-    reason: ShortText
+    # Printable text only: no control characters (NUL cannot even be stored).
+    reason: Annotated[ShortText, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class ConsentRequest(Body):

@@ -260,3 +260,13 @@ async def test_every_action_route_answers_409_on_a_finished_transfer(users: User
         response = await api.post(f"/v1/transfers/{tid}{suffix}", body)
         assert response.status_code == 409, (suffix, response.text)
         assert response.json()["current_state"] == "CANCELLED"
+
+
+async def test_a_reason_with_control_characters_is_refused_with_a_reason(users: Users) -> None:
+    for reason in ("nul \x00 inside", "line\nbreak"):
+        response = await users.doctor_ki.http.post(
+            "/v1/transfers",
+            json={"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "reason": reason},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"]

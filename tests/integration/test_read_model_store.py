@@ -251,3 +251,23 @@ async def test_the_database_knows_every_state_action_and_role_the_code_does(
             ).fetchone()
             assert row is not None
             assert set(row[0]) == {member.value for member in members}, enum_type
+
+
+async def test_a_report_the_database_cannot_hold_is_skipped_and_the_rest_is_projected(
+    pool: AsyncConnectionPool,
+) -> None:
+    before, poison, after = new_transfer_id(), new_transfer_id(), new_transfer_id()
+    projector = ReadModelProjector(pool)
+    await projector.project(
+        [
+            committed(before, block=60),
+            committed(poison, block=61, reason="a NUL \x00 PostgreSQL cannot store"),
+            committed(after, block=62),
+        ],
+        {BLOCKS: 63},
+    )
+    database = ApplicationsDatabase(pool)
+    assert await database.transfer(before) is not None
+    assert await database.transfer(poison) is None
+    assert await database.transfer(after) is not None
+    assert await projector.positions([BLOCKS]) == {BLOCKS: 63}
