@@ -32,11 +32,13 @@ from infra.fabric.setup import setup_network
 from infra.health import HealthProbe, http_ok
 from infra.kafka.broker import kafka_command, prepare_kafka
 from infra.kafka.probe import probe_kafka
+from infra.keycloak.clients import sync_client_secrets
 from infra.keycloak.service import (
     keycloak_command,
     keycloak_env,
     keycloak_health,
     prepare_keycloak,
+    realm_files,
 )
 from infra.postgres.server import (
     cluster_dir,
@@ -48,6 +50,7 @@ from infra.postgres.server import (
 )
 from infra.postgres.setup import set_up_database
 from infra.progress import ProgressReporter
+from infra.secrets import client_secret, ledger_access, pseudonym_key
 from infra.settings import FabricOrg, InfraSettings
 from schemas.topics import ALL_TOPICS
 from service_runtime.topics import ensure_topics
@@ -154,6 +157,23 @@ def _kafka(settings: InfraSettings) -> ServiceSpec:
     )
 
 
+async def _sync_secrets(settings: InfraSettings) -> None:
+    await sync_client_secrets(settings, realm_files())
+
+
+def _api_env(settings: InfraSettings) -> dict[str, str]:
+    """The Applications Server's secrets: pseudonym key, its client's and the ledger clients'."""
+    return {
+        "CUREX_PSEUDONYM_KEY": pseudonym_key(settings),
+        "CUREX_ADMIN_CLIENT_SECRET": client_secret(settings, "applications-server"),
+        "CUREX_LEDGER_ACCESS": json.dumps(ledger_access(settings)),
+        "CUREX_DATABASE_URL": database_url(settings),
+        "CUREX_CREATES_PER_USER": settings.api_creates_per_user,
+        "CUREX_CREATES_PER_ORG": settings.api_creates_per_org,
+        "CUREX_EMERGENCIES_PER_USER": settings.api_emergencies_per_user,
+    }
+
+
 def _keycloak(settings: InfraSettings) -> ServiceSpec:
     return ServiceSpec(
         name="keycloak",
@@ -166,6 +186,7 @@ def _keycloak(settings: InfraSettings) -> ServiceSpec:
         cwd=settings.keycloak_data_dir,
         prepare=lambda progress: prepare_keycloak(settings, progress),
         startup_timeout_s=settings.keycloak_startup_timeout_s,
+        after_healthy=lambda: _sync_secrets(settings),
         stop_wait_s=30,
     )
 
@@ -301,6 +322,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             "processors",
             settings.processors_health_port,
             settings,
+            extra_env={"CUREX_PSEUDONYM_KEY": pseudonym_key(settings)},
         ),
         _python_module(
             "read-model",
@@ -319,7 +341,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             settings.api_port,
             settings,
             depends_on=("kafka", "postgres", "keycloak", "read-model"),
-            extra_env={"CUREX_DATABASE_URL": database_url(settings)},
+            extra_env=_api_env(settings),
         ),
     ]
     return {spec.name: spec for spec in specs}

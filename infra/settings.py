@@ -69,6 +69,11 @@ class InfraSettings(BaseSettings):
     database_name: str = "curex"
     database_user: str = "curex"
     ledger: LedgerKind = "embedded"
+    # The local stack's create limits: high enough for the benches, which create thousands
+    # of emergencies as one professional (the server's own defaults are far lower).
+    api_creates_per_user: str = "100000/minute"
+    api_creates_per_org: str = "100000/minute"
+    api_emergencies_per_user: str = "1000000/day"
     startup_timeout_s: float = 120.0
     keycloak_host: str = "127.0.0.1"
     keycloak_port: int = 8180

@@ -18,6 +18,7 @@ from service_runtime.consuming import committing_consumer
 from service_runtime.kafka_producer import durable_producer
 from service_runtime.logs import configure_logging
 from service_runtime.service_http import http_server, service_app
+from service_runtime.settings import load_settings
 from service_runtime.tokens import TokenValidator
 
 
@@ -78,7 +79,7 @@ async def _writer_loops(
 
 
 def main() -> None:
-    settings = GatewaySettings()
+    settings = load_settings(GatewaySettings)
     configure_logging("ledger-gateway")
     asyncio.run(serve(settings))
 

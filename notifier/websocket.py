@@ -3,12 +3,14 @@
 Protocol: the client's first frame is ``{"type": "auth", "token": "<JWT>"}`` within 5 s,
 else the server closes with 4401. Then one ``transfer.updated`` frame per committed
 change; ``{"type": "resume", "after": "<tx_id>"}`` replays what was missed, followed by
-``{"type": "resume.completed"}``.
+``{"type": "resume.completed"}``. The token is honoured until it expires: a fresh
+``auth`` frame for the same user extends the connection, else it is closed with 4401.
 
 The hosting app puts a ``NotifierContext`` at ``app.state.notifier``.
 """
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,20 +37,32 @@ class NotifierContext:
     replay_limit: int
 
 
-async def _authenticate(socket: WebSocket, ctx: NotifierContext) -> Principal | None:
+@dataclass(frozen=True, slots=True)
+class Session:
+    principal: Principal
+    expires_at: float  # epoch seconds: the token's exp
+
+
+async def _session_from(frame: Any, ctx: NotifierContext) -> Session | None:
+    """The session an ``auth`` frame opens, or None if it is not a valid one."""
+    if not isinstance(frame, dict) or frame.get("type") != "auth":
+        return None
+    token = frame.get("token")
+    if not isinstance(token, str):
+        return None
+    try:
+        claims = await ctx.tokens.claims(token)
+        return Session(principal_from(claims, ctx.pseudonym_key), float(claims["exp"]))
+    except TokenError:
+        return None
+
+
+async def _authenticate(socket: WebSocket, ctx: NotifierContext) -> Session | None:
     try:
         first: Any = await asyncio.wait_for(socket.receive_json(), timeout=AUTH_TIMEOUT_S)
     except (TimeoutError, ValueError, KeyError):
         return None
-    if not isinstance(first, dict) or first.get("type") != "auth":
-        return None
-    token = first.get("token")
-    if not isinstance(token, str):
-        return None
-    try:
-        return principal_from(await ctx.tokens.claims(token), ctx.pseudonym_key)
-    except TokenError:
-        return None
+    return await _session_from(first, ctx)
 
 
 @router.websocket("/v1/notifications")
@@ -56,19 +70,33 @@ async def notifications(socket: WebSocket) -> None:
     ctx: NotifierContext = socket.app.state.notifier
     await socket.accept()
     try:
-        principal = await _authenticate(socket, ctx)
+        session = await _authenticate(socket, ctx)
     except WebSocketDisconnect:
         return
-    if principal is None:
+    if session is None:
         await socket.close(code=UNAUTHORISED, reason="authenticate within 5 s with a valid token")
         return
+    principal = session.principal
     subscriber = Subscriber(principal.actor, socket, await ctx.database.language(principal.user_id))
     ctx.hub.add(subscriber)
     try:
         await subscriber.send({"type": "auth.ok", "user_id": principal.user_id})
         while True:
-            frame: Any = await socket.receive_json()
-            if isinstance(frame, dict) and frame.get("type") == "resume":
+            try:
+                frame: Any = await asyncio.wait_for(
+                    socket.receive_json(), timeout=max(0.0, session.expires_at - time.time())
+                )
+            except TimeoutError:
+                await socket.close(code=UNAUTHORISED, reason="the token expired")
+                return
+            if isinstance(frame, dict) and frame.get("type") == "auth":
+                renewed = await _session_from(frame, ctx)
+                if renewed is None or renewed.principal.user_id != principal.user_id:
+                    await socket.close(code=UNAUTHORISED, reason="not a valid token for you")
+                    return
+                session = renewed
+                await subscriber.send({"type": "auth.ok", "user_id": principal.user_id})
+            elif isinstance(frame, dict) and frame.get("type") == "resume":
                 after = frame.get("after")
                 page = await ctx.database.page(
                     Viewer(principal.role, principal.org, principal.patient_pseudonym),

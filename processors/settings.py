@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from service_runtime.settings import ServiceSettings
+from service_runtime.settings import PseudonymisingSettings
 
 
-class ProcessorSettings(ServiceSettings):
+class ProcessorSettings(PseudonymisingSettings):
     processors_health_port: int = 8095
     # Consumer groups <prefix>-intake and <prefix>-reactions.
     processors_group_prefix: str = "curex-processors"

@@ -5,10 +5,11 @@ import uvicorn
 from producers.api.app import create_app
 from producers.api.settings import ApiSettings
 from service_runtime.logs import configure_logging
+from service_runtime.settings import load_settings
 
 
 def main() -> None:
-    settings = ApiSettings()
+    settings = load_settings(ApiSettings)
     configure_logging("applications-server")
     uvicorn.run(
         create_app(settings),
@@ -20,6 +21,8 @@ def main() -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # A WebSocket frame over 16 KiB closes the socket (1009): no client frame needs more.
+        ws_max_size=16 * 1024,
         server_header=False,
     )
 

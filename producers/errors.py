@@ -8,6 +8,7 @@ ApplicationsServerError
  │    └── WrongCurrentPassword  a password change with the wrong current password
  ├── ActionNotAllowedNow        409: theirs to take, but not from the current state
  ├── TransferNotFound           404
+ ├── RateLimited                429: too many creates or emergencies; Retry-After says when
  ├── BadRequest                 422: a body that parses but cannot be acted on
  │    └── PasswordRejected      Keycloak's password policy refused the new password
  └── LedgerError                reading a Blockchain API
@@ -48,6 +49,12 @@ class ActionNotAllowedNow(ApplicationsServerError):
 
 class TransferNotFound(ApplicationsServerError):
     pass
+
+
+class RateLimited(ApplicationsServerError):
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class BadRequest(ApplicationsServerError):

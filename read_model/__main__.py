@@ -23,6 +23,7 @@ from schemas.topics import LEDGER_BLOCKS
 from service_runtime.consuming import Polled, committing_consumer, consume_and_commit
 from service_runtime.logs import configure_logging
 from service_runtime.service_http import http_server, service_app
+from service_runtime.settings import load_settings
 
 log = structlog.get_logger()
 RETRIES = Counter(
@@ -116,7 +117,7 @@ async def run(settings: ReadModelSettings) -> None:
 
 
 def main() -> None:
-    settings = ReadModelSettings()
+    settings = load_settings(ReadModelSettings)
     configure_logging("read-model")
     asyncio.run(run(settings))
 

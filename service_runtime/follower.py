@@ -28,21 +28,24 @@ class TopicFollower:
         )
 
     async def __aenter__(self) -> Self:
-        await self._consumer.start()
-        if self._topic.name not in await self._consumer.topics():
-            await self._consumer.stop()
-            raise TopicMissing(f"topic {self._topic.name} does not exist: run `curex up`")
         try:
-            # infra/ creates the topic with exactly the partitions its spec names.
-            assigned = [TopicPartition(self._topic.name, p) for p in range(self._topic.partitions)]
-            self._consumer.assign(assigned)
-            await self._consumer.seek_to_end(*assigned)
-            for partition in assigned:  # resolve positions now, before anything is published
-                await self._consumer.position(partition)
+            await self._start_at_end()
         except BaseException:
+            # Cancelled or refused half-way: a started consumer is never left behind.
             await self._consumer.stop()
             raise
         return self
+
+    async def _start_at_end(self) -> None:
+        await self._consumer.start()
+        if self._topic.name not in await self._consumer.topics():
+            raise TopicMissing(f"topic {self._topic.name} does not exist: run `curex up`")
+        # infra/ creates the topic with exactly the partitions its spec names.
+        assigned = [TopicPartition(self._topic.name, p) for p in range(self._topic.partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for partition in assigned:  # resolve positions now, before anything is published
+            await self._consumer.position(partition)
 
     async def __aexit__(
         self,

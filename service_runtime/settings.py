@@ -1,27 +1,80 @@
-"""Settings every project service shares; each service's own class extends it."""
+"""Settings every project service shares; each service's own class extends it.
 
+Secrets fail closed: a service refuses to start with a placeholder published in the
+repository, or a secret shorter than 32 bytes, unless ``CUREX_ENV=dev`` is set explicitly.
+``curex up`` generates every secret per installation, so even a developer's stack runs on
+its own.
+"""
+
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from platformdirs import user_data_dir
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-not-a-secret"
+# Every secret value that was ever committed to the repository.
+PUBLISHED_SECRETS = frozenset(
+    {
+        PLACEHOLDER_SECRET,
+        "dev-applications-server-secret",
+        "dev-ledger-es-sermas-secret",
+        "dev-ledger-se-ki-secret",
+        "dev-keycloak-admin",
+        "generated per installation by curex up",
+    }
+)
+MIN_SECRET_BYTES = 32
+
+Env = Literal["dev", "test", "prod"]
+
+
+def refuse_weak_secret(setting: str, value: str, env: Env | None) -> None:
+    """Raise ValueError naming ``setting`` unless its value may be used here."""
+    if env == "dev":
+        return
+    if value in PUBLISHED_SECRETS:
+        raise ValueError(
+            f"{setting} holds a placeholder published in the repository: run `curex up`, "
+            "which generates one per installation, or set CUREX_ENV=dev to develop with it"
+        )
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"{setting} is shorter than {MIN_SECRET_BYTES} bytes")
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUREX_", extra="ignore")
 
-    env: Literal["dev", "test", "prod"] = "dev"
+    # Unset is not dev: placeholders are accepted only when dev is said explicitly.
+    env: Env | None = None
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("curex")))
     kafka_bootstrap: str = "127.0.0.1:9092"
-    pseudonym_key: str = PLACEHOLDER_SECRET
     # The Applications Database (PostgreSQL); `curex up` hands each service its URL.
     database_url: str = "postgresql://curex@127.0.0.1:5433/curex"
 
+
+class PseudonymisingSettings(ServiceSettings):
+    """For the services that turn patient identifiers into pseudonyms."""
+
+    pseudonym_key: str = PLACEHOLDER_SECRET
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets_outside_dev(self) -> "ServiceSettings":
-        if self.env == "prod" and self.pseudonym_key == PLACEHOLDER_SECRET:
-            raise ValueError("CUREX_PSEUDONYM_KEY must be set to a real secret outside dev")
+    def _refuse_a_weak_pseudonym_key(self) -> "PseudonymisingSettings":
+        refuse_weak_secret("CUREX_PSEUDONYM_KEY", self.pseudonym_key, self.env)
         return self
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def load_settings(kind: type[SettingsT]) -> SettingsT:
+    """The process's settings, or exit non-zero saying which setting is wrong and why."""
+    try:
+        return kind()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or kind.__name__}: {e['msg']}" for e in error.errors()
+        )
+        sys.exit(f"refusing to start: {problems}")

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import pytest
 
 from curex.block_watch import BlockWatcher
+from curex.stack_settings import processor_settings
 from infra.settings import InfraSettings
 from infra.testing import ensure_stack
 from processors.intake import system_actor
 from processors.records import LocalRecordsStore
-from processors.settings import ProcessorSettings
 from producers.publisher import CommandPublisher
 from schemas import (
     Actor,
@@ -101,8 +101,10 @@ class SessionWorld:
 
 
 @pytest.fixture(scope="session")
-async def world(publisher: CommandPublisher, watcher: BlockWatcher) -> SessionWorld:
-    settings = ProcessorSettings()
+async def world(
+    stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher
+) -> SessionWorld:
+    settings = processor_settings(stack)
     world = SessionWorld(
         requesting=unique("RQ-"),
         source=unique("SR-"),

@@ -36,10 +36,10 @@ from curex.block_watch import BlockWatcher
 from curex.demo import DEMO_PASSWORD, HOME, TREATING, seed_demo_organisations
 from curex.errors import ApiError, WaitTimedOut
 from curex.rest_client import password_token
+from curex.stack_settings import processor_settings
 from infra.postgres.server import database_url
 from infra.settings import InfraSettings
 from processors.records import LocalRecordsStore
-from processors.settings import ProcessorSettings
 from producers.publisher import CommandPublisher
 from schemas import (
     FINAL_STATES,
@@ -329,7 +329,7 @@ class ApiBench:
     async def run(self) -> ApiBenchResult:
         options = self._options
         bootstrap = self._settings.kafka_bootstrap
-        processors = ProcessorSettings()
+        processors = processor_settings(self._settings)
         key = processors.pseudonym_key.encode()
         # The patient has records at HOME, so the transfers move on as real ones do.
         LocalRecordsStore(processors.records_dir, key).add_patient(HOME, self.patient_id)

@@ -16,8 +16,9 @@ from curex.bench.rss import RssSampler
 from curex.bench.seeding import seed
 from curex.bench.workload import BenchWorld, new_world
 from curex.block_watch import BlockWatcher
+from curex.stack_settings import processor_settings
+from infra.settings import InfraSettings
 from processors.records import LocalRecordsStore
-from processors.settings import ProcessorSettings
 from producers.publisher import CommandPublisher
 from service_runtime.kafka_producer import durable_producer
 
@@ -69,7 +70,7 @@ async def _pipeline_phases(
     options: BenchOptions,
     say: Callable[[str], None],
 ) -> tuple[tuple[PhaseResult, ...], PhaseResult]:
-    settings = ProcessorSettings()
+    settings = processor_settings(InfraSettings())
     key = settings.pseudonym_key.encode()
     producer = durable_producer(bootstrap)
     await producer.start()
@@ -122,7 +123,7 @@ async def run_bench(
     options: BenchOptions,
     say: Callable[[str], None],
 ) -> BenchResult:
-    world = new_world(ProcessorSettings().pseudonym_key.encode())
+    world = new_world(processor_settings(InfraSettings()).pseudonym_key.encode())
     payload = world.emergency_transfer("base", 0).model_dump_json().encode()
     try:
         async with (

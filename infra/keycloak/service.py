@@ -11,13 +11,14 @@ claim (never default-roles-curex); `org` and `patient_id` are attributes declare
 realm's user profile, editable by admins only.
 """
 
-import shutil
 from pathlib import Path
 
 from infra.health import HealthProbe, http_ok
 from infra.java import find_java
+from infra.keycloak.clients import write_realm
 from infra.keycloak.dist import KEYCLOAK_RESOURCES, fetch_keycloak, keycloak_home
 from infra.progress import ProgressReporter
+from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
 
 KEYCLOAK_MINIMUM_JAVA = 21
@@ -51,7 +52,7 @@ def install_realms(settings: InfraSettings) -> None:
     for stale in target.glob("*.json"):
         stale.unlink()
     for realm in sorted(REALMS_DIR.glob("*.json")):
-        shutil.copyfile(realm, target / realm.name)
+        write_realm(realm, target / realm.name, settings)
 
 
 def prepare_keycloak(settings: InfraSettings, progress: ProgressReporter) -> None:
@@ -96,7 +97,7 @@ def keycloak_env(settings: InfraSettings) -> dict[str, str]:
         "JAVA_OPTS_KC_HEAP": _HEAP,
         # Read on the first start only, when the master realm has no admin yet.
         "KC_BOOTSTRAP_ADMIN_USERNAME": BOOTSTRAP_ADMIN,
-        "KC_BOOTSTRAP_ADMIN_PASSWORD": settings.keycloak_admin_password,
+        "KC_BOOTSTRAP_ADMIN_PASSWORD": keycloak_admin_password(settings),
     }
 
 
@@ -117,3 +118,7 @@ def keycloak_health(settings: InfraSettings) -> HealthProbe:
             await check()
 
     return probe
+
+
+def realm_files() -> list[Path]:
+    return sorted(REALMS_DIR.glob("*.json"))

@@ -15,9 +15,11 @@ from notifier.hub import NotificationHub, follow_blocks
 from notifier.websocket import NotifierContext
 from producers.api import routes_me, routes_transfers
 from producers.api.accounts import Accounts
+from producers.api.body_limit import BodyLimit
 from producers.api.context import Services
 from producers.api.ledger_client import BlockchainApi
 from producers.api.problems import install_error_handlers
+from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
 from read_model.queries import ApplicationsDatabase
@@ -57,6 +59,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 database=database,
                 accounts=Accounts(settings),
                 ledger=BlockchainApi.from_settings(ledger_http, settings),
+                create_limits=CreateLimits(
+                    settings.creates_per_user,
+                    settings.creates_per_org,
+                    settings.emergencies_per_user,
+                ),
             )
             app.state.notifier = NotifierContext(
                 hub=notifications,
@@ -77,6 +84,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     app.include_router(routes_transfers.router)
     app.include_router(routes_me.router)
     app.include_router(notifier.websocket.router)

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from producers.api.accounts import Accounts
 from producers.api.ledger_client import BlockchainApi
+from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
 from read_model.queries import ApplicationsDatabase
@@ -24,6 +25,7 @@ class Services:
     database: ApplicationsDatabase
     accounts: Accounts
     ledger: BlockchainApi
+    create_limits: CreateLimits
 
 
 async def services(request: Request) -> Services:

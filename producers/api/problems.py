@@ -18,6 +18,7 @@ from producers.errors import (
     BadRequest,
     LedgerRecordMissing,
     LedgerUnavailable,
+    RateLimited,
     TransferNotFound,
 )
 from service_runtime.errors import TokenError
@@ -74,6 +75,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def ledger_unavailable(_: Request, error: Exception) -> JSONResponse:
         return _problem(503, str(error))
 
+    async def too_many(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RateLimited)
+        return JSONResponse(
+            {"detail": str(error)},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after_s)},
+        )
+
+    app.add_exception_handler(RateLimited, too_many)
     app.add_exception_handler(TokenError, unauthorised)
     app.add_exception_handler(AccessDenied, forbidden)
     app.add_exception_handler(TransferNotFound, not_found)

@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[
     Header(description="Repeat a request with the same key and it takes effect once"),
 ]
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem} for code in (401, 403, 404, 409, 422)
+    code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422)
 }
 
 
@@ -55,7 +55,9 @@ async def _visible(ctx: ServicesDep, principal: Principal, transfer_id: str) -> 
     return transfer
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, responses={**ERRORS, 429: {"model": Problem}}
+)
 async def create_transfer(
     body: CreateTransferRequest,
     principal: PrincipalDep,
@@ -64,6 +66,7 @@ async def create_transfer(
 ) -> Accepted:
     """A health professional asks another organisation for a patient's records."""
     authorise_create(principal.actor, body.source_org)
+    await ctx.create_limits.admit(principal.actor, body.emergency)
     event_id = _event_id(principal, idempotency_key)
     transfer_id = f"tr-{event_id.hex}"
     await ctx.publisher.publish_and_wait(

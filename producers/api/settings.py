@@ -2,11 +2,10 @@
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from service_runtime.settings import ServiceSettings
+from service_runtime.settings import PseudonymisingSettings, refuse_weak_secret
 from service_runtime.tokens import Issuer
 
 DEV_ADMIN_SECRET = "dev-applications-server-secret"
-DEV_LEDGER_SECRETS = frozenset({"dev-ledger-es-sermas-secret", "dev-ledger-se-ki-secret"})
 
 
 class LedgerAccess(BaseModel):
@@ -34,7 +33,7 @@ def _dev_ledger_access() -> dict[str, LedgerAccess]:
     }
 
 
-class ApiSettings(ServiceSettings):
+class ApiSettings(PseudonymisingSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     keycloak_url: str = "http://127.0.0.1:8180"
@@ -48,6 +47,10 @@ class ApiSettings(ServiceSettings):
     # The notifier's resume replays the changes of this many of the user's newest transfers.
     replay_transfers: int = 200
     database_pool_size: int = 20
+    # Moving windows, in the `limits` library's notation ("10/day", "60 per minute").
+    creates_per_user: str = "60/minute"
+    creates_per_org: str = "600/minute"
+    emergencies_per_user: str = "10/day"
     ledger_realm: str = "curex-ledger"
     # Organisation -> its Blockchain API client; CUREX_LEDGER_ACCESS takes JSON.
     ledger_access: dict[str, LedgerAccess] = Field(default_factory=_dev_ledger_access)
@@ -64,15 +67,12 @@ class ApiSettings(ServiceSettings):
         return f"{self.keycloak_url}/realms/{self.ledger_realm}/protocol/openid-connect/token"
 
     @model_validator(mode="after")
-    def _refuse_dev_admin_secret_outside_dev(self) -> "ApiSettings":
-        if self.env == "prod" and self.admin_client_secret == DEV_ADMIN_SECRET:
-            raise ValueError("CUREX_ADMIN_CLIENT_SECRET must be set outside dev")
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_dev_ledger_secrets_outside_dev(self) -> "ApiSettings":
-        if self.env == "prod":
-            for org, access in self.ledger_access.items():
-                if access.client_secret.get_secret_value() in DEV_LEDGER_SECRETS:
-                    raise ValueError(f"CUREX_LEDGER_ACCESS: the secret of {org} is a dev secret")
+    def _refuse_weak_client_secrets(self) -> "ApiSettings":
+        refuse_weak_secret("CUREX_ADMIN_CLIENT_SECRET", self.admin_client_secret, self.env)
+        for org, access in self.ledger_access.items():
+            refuse_weak_secret(
+                f"CUREX_LEDGER_ACCESS[{org}].client_secret",
+                access.client_secret.get_secret_value(),
+                self.env,
+            )
         return self

@@ -20,11 +20,12 @@ import pytest
 
 from curex.block_watch import BlockWatcher
 from curex.demo import seed_demo_organisations
-from infra.postgres.server import database_url
+from curex.stack_settings import api_settings
+from infra.secrets import client_secret
 from infra.settings import InfraSettings
 from producers.api.app import create_app
 from producers.api.ledger_client import BlockchainApi, LedgerTokens, LedgerUnavailable
-from producers.api.settings import ApiSettings, LedgerAccess
+from producers.api.settings import LedgerAccess
 from producers.publisher import CommandPublisher
 from schemas import TransferState
 from tests.e2e.rest import API, Api, client_token, user_token
@@ -32,8 +33,8 @@ from tests.e2e.rest import API, Api, client_token, user_token
 pytestmark = pytest.mark.integration
 
 INSTANCES = {
-    "ES-SERMAS": ("http://127.0.0.1:8091", "ledger-es-sermas", "dev-ledger-es-sermas-secret"),
-    "SE-KI": ("http://127.0.0.1:8092", "ledger-se-ki", "dev-ledger-se-ki-secret"),
+    "ES-SERMAS": ("http://127.0.0.1:8091", "ledger-es-sermas"),
+    "SE-KI": ("http://127.0.0.1:8092", "ledger-se-ki"),
 }
 # Verifying the whole chain reads every block: give it time on a long-lived ledger.
 VERIFY_TIMEOUT_S = 300
@@ -72,10 +73,13 @@ async def ledgers(stack: InfraSettings) -> AsyncIterator[dict[str, httpx.AsyncCl
     clients = {
         org: httpx.AsyncClient(
             base_url=base_url,
-            headers={"Authorization": f"Bearer {await client_token(client_id, secret)}"},
+            headers={
+                "Authorization": "Bearer "
+                + await client_token(client_id, client_secret(stack, client_id))
+            },
             timeout=30,
         )
-        for org, (base_url, client_id, secret) in INSTANCES.items()
+        for org, (base_url, client_id) in INSTANCES.items()
     }
     yield clients
     for client in clients.values():
@@ -216,7 +220,7 @@ async def test_the_running_server_reuses_its_ledger_token(made: Made) -> None:
 
 
 async def test_the_token_cache_refreshes_only_near_expiry(stack: InfraSettings) -> None:
-    settings = ApiSettings()
+    settings = api_settings(stack)
     clock = FakeClock()
     async with httpx.AsyncClient(timeout=30) as http:
         tokens = LedgerTokens(
@@ -256,7 +260,7 @@ def dead_address() -> Iterator[str]:
 async def test_an_unreachable_blockchain_api_or_keycloak_is_ledger_unavailable(
     stack: InfraSettings, dead_address: str
 ) -> None:
-    settings = ApiSettings()
+    settings = api_settings(stack)
     down = {"SE-KI": settings.ledger_access["SE-KI"].model_copy(update={"base_url": dead_address})}
     async with httpx.AsyncClient(timeout=30) as http:
         api = BlockchainApi(http, down, LedgerTokens(http, settings.ledger_token_url, down))
@@ -272,7 +276,7 @@ async def test_an_unreachable_blockchain_api_or_keycloak_is_ledger_unavailable(
 async def test_the_server_answers_503_with_a_reason_when_the_ledger_is_down(
     made: Made, dead_address: str, stack: InfraSettings
 ) -> None:
-    settings = ApiSettings(database_url=database_url(stack))
+    settings = api_settings(stack)
     ledger_access = {
         **settings.ledger_access,
         "SE-KI": LedgerAccess(

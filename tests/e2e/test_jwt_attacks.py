@@ -25,6 +25,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from infra.secrets import client_secret
 from infra.settings import InfraSettings
 from tests.e2e.rest import API, KEYCLOAK, client_token, user_token
 
@@ -65,10 +66,12 @@ async def material(stack: InfraSettings) -> Material:
     [signing] = [k for k in certs["keys"] if k.get("use") == "sig" and k["alg"] == "RS256"]
     return Material(
         doctor=await user_token("doctor.ki"),
-        ledger_es_sermas=await client_token("ledger-es-sermas", "dev-ledger-es-sermas-secret"),
-        ledger_se_ki=await client_token("ledger-se-ki", "dev-ledger-se-ki-secret"),
+        ledger_es_sermas=await client_token(
+            "ledger-es-sermas", client_secret(stack, "ledger-es-sermas")
+        ),
+        ledger_se_ki=await client_token("ledger-se-ki", client_secret(stack, "ledger-se-ki")),
         service_account=await client_token(
-            "applications-server", "dev-applications-server-secret", realm="curex"
+            "applications-server", client_secret(stack, "applications-server"), realm="curex"
         ),
         realm_kid=signing["kid"],
         realm_key_der=base64.b64decode(realm["public_key"]),

@@ -8,6 +8,7 @@ from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
 from curex.errors import ApiError
 from curex.rest_client import ApplicationsClient, password_token
+from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,7 @@ def professional(stack: InfraSettings) -> Iterator[str]:
             realm_name="curex",
             user_realm_name="master",
             username="admin",
-            password=stack.keycloak_admin_password,
+            password=keycloak_admin_password(stack),
         )
     )
     username = f"test.{uuid.uuid4().hex[:10]}"

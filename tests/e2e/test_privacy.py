@@ -9,11 +9,11 @@ import pytest
 from curex.block_watch import BlockWatcher, reached
 from curex.demo import seed_demo_organisations
 from curex.rest_client import ApplicationsClient, password_token
+from curex.stack_settings import processor_settings
 from infra.postgres.server import cluster_dir
 from infra.settings import InfraSettings
 from ledger_gateway.settings import GatewaySettings
 from processors.records import LocalRecordsStore
-from processors.settings import ProcessorSettings
 from producers.publisher import CommandPublisher
 from schemas import RevokeConsent, TransferState
 from service_runtime.kafka_producer import durable_producer
@@ -41,7 +41,7 @@ async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher, world: SessionWorld
 ) -> None:
     canary = f"CANARY-{uuid.uuid4().hex}"
-    settings = ProcessorSettings()
+    settings = processor_settings(stack)
     # The hospital's own records system knows the real id; the platform must not.
     LocalRecordsStore(settings.records_dir, world.key).add_patient(world.source, canary)
     create = world.create(emergency=True, patient_id=canary)

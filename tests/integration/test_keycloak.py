@@ -16,6 +16,7 @@ import jwt
 import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
+from infra.secrets import client_secret
 from infra.settings import InfraSettings
 from infra.supervision import Supervisor
 from infra.testing import ensure_stack
@@ -23,7 +24,6 @@ from infra.testing import ensure_stack
 pytestmark = pytest.mark.integration
 
 DEMO_PASSWORD = "demo-password"
-APPLICATIONS_SERVER_SECRET = "dev-applications-server-secret"
 DEMO_USERS = [
     ("doctor.sermas", "ES-SERMAS", "health_professional", None),
     ("doctor.ki", "SE-KI", "health_professional", None),
@@ -45,7 +45,7 @@ def admin(keycloak: InfraSettings) -> KeycloakAdmin:
             server_url=keycloak.keycloak_url,
             realm_name="curex",
             client_id="applications-server",
-            client_secret_key=APPLICATIONS_SERVER_SECRET,
+            client_secret_key=client_secret(keycloak, "applications-server"),
         )
     )
 
@@ -176,7 +176,7 @@ def test_the_applications_server_may_not_log_users_in(keycloak: InfraSettings) -
         data={
             "grant_type": "password",
             "client_id": "applications-server",
-            "client_secret": APPLICATIONS_SERVER_SECRET,
+            "client_secret": client_secret(keycloak, "applications-server"),
             "username": "doctor.ki",
             "password": DEMO_PASSWORD,
         },
@@ -187,17 +187,19 @@ def test_the_applications_server_may_not_log_users_in(keycloak: InfraSettings) -
 
 
 @pytest.mark.parametrize(
-    ("client_id", "secret", "org"),
+    ("client_id", "org"),
     [
-        ("ledger-es-sermas", "dev-ledger-es-sermas-secret", "ES-SERMAS"),
-        ("ledger-se-ki", "dev-ledger-se-ki-secret", "SE-KI"),
-        ("applications-server", APPLICATIONS_SERVER_SECRET, None),
+        ("ledger-es-sermas", "ES-SERMAS"),
+        ("ledger-se-ki", "SE-KI"),
+        ("applications-server", None),
     ],
 )
 def test_ledger_clients_get_their_organisation_in_the_ledger_realm(
-    keycloak: InfraSettings, client_id: str, secret: str, org: str | None
+    keycloak: InfraSettings, client_id: str, org: str | None
 ) -> None:
-    response = client_credentials(keycloak, "curex-ledger", client_id, secret)
+    response = client_credentials(
+        keycloak, "curex-ledger", client_id, client_secret(keycloak, client_id)
+    )
     assert response.status_code == 200, response.text
 
     claims = verified_claims(

@@ -1,0 +1,24 @@
+"""Settings for acting as a service of the running stack (the bench, the demo, tests):
+the same per-installation secrets `curex up` handed the services."""
+
+from infra.postgres.server import database_url
+from infra.secrets import client_secret, ledger_access, pseudonym_key
+from infra.settings import InfraSettings
+from processors.settings import ProcessorSettings
+from producers.api.settings import ApiSettings, LedgerAccess
+
+
+def processor_settings(stack: InfraSettings) -> ProcessorSettings:
+    return ProcessorSettings(data_dir=stack.data_dir, pseudonym_key=pseudonym_key(stack))
+
+
+def api_settings(stack: InfraSettings) -> ApiSettings:
+    return ApiSettings(
+        data_dir=stack.data_dir,
+        pseudonym_key=pseudonym_key(stack),
+        admin_client_secret=client_secret(stack, "applications-server"),
+        ledger_access={
+            org: LedgerAccess.model_validate(access) for org, access in ledger_access(stack).items()
+        },
+        database_url=database_url(stack),
+    )
