@@ -1,10 +1,14 @@
 """REST helpers for end-to-end tests, on top of the project's own client."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
 from curex.rest_client import ApplicationsClient, client_credentials_token, password_token
+from producers.api.app import create_app
+from producers.api.settings import ApiSettings
 
 KEYCLOAK = "http://127.0.0.1:8180"
 API = "http://127.0.0.1:8080"
@@ -34,3 +38,19 @@ class Api(ApplicationsClient):
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         return await self.http.post(path, json=body)
+
+
+@asynccontextmanager
+async def in_process_api(settings: ApiSettings, token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An Applications Server of its own in this process (on the real services), for a test
+    that needs other settings than the running one's."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=API,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as http,
+    ):
+        yield http

@@ -23,12 +23,11 @@ from curex.demo import seed_demo_organisations
 from curex.stack_settings import api_settings
 from infra.secrets import client_secret
 from infra.settings import InfraSettings
-from producers.api.app import create_app
 from producers.api.ledger_client import BlockchainApi, LedgerTokens, LedgerUnavailable
 from producers.api.settings import LedgerAccess
 from producers.publisher import CommandPublisher
 from schemas import TransferState
-from tests.e2e.rest import API, Api, client_token, user_token
+from tests.e2e.rest import Api, client_token, in_process_api, user_token
 
 pytestmark = pytest.mark.integration
 
@@ -285,16 +284,9 @@ async def test_the_server_answers_503_with_a_reason_when_the_ledger_is_down(
             base_url=dead_address,
         ),
     }
-    app = create_app(settings.model_copy(update={"ledger_access": ledger_access}))
-    token = await user_token("doctor.ki")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=API,
-            headers={"Authorization": f"Bearer {token}"},
-        ) as http,
-    ):
+    async with in_process_api(
+        settings.model_copy(update={"ledger_access": ledger_access}), await user_token("doctor.ki")
+    ) as http:
         response = await http.get(f"/v1/transfers/{made.transfer_id}/ledger")
     assert response.status_code == 503, response.text
     assert "Blockchain API of SE-KI is unavailable" in response.json()["detail"]

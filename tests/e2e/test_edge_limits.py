@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import websockets
 from keycloak import KeycloakAdmin
@@ -14,8 +13,7 @@ from keycloak import KeycloakAdmin
 from curex.stack_settings import api_settings
 from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
-from producers.api.app import create_app
-from tests.e2e.rest import API, user_token
+from tests.e2e.rest import in_process_api, user_token
 
 pytestmark = pytest.mark.integration
 WS = "ws://127.0.0.1:8080/v1/notifications"
@@ -144,17 +142,8 @@ async def test_the_eleventh_emergency_over_a_limit_of_ten_is_refused_with_429(
     stack: InfraSettings,
 ) -> None:
     settings = api_settings(stack).model_copy(update={"emergencies_per_user": "10/day"})
-    app = create_app(settings)
-    token = await user_token("doctor.sermas")
     body = {"patient_id": "SE-2000002", "source_org": "SE-KI", "emergency": True, "reason": "x"}
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=API,
-            headers={"Authorization": f"Bearer {token}"},
-        ) as http,
-    ):
+    async with in_process_api(settings, await user_token("doctor.sermas")) as http:
         answers = [(await http.post("/v1/transfers", json=body)).status_code for _ in range(10)]
         refused = await http.post("/v1/transfers", json=body)
     assert answers == [202] * 10
