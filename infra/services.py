@@ -32,7 +32,7 @@ from infra.fabric.setup import setup_network
 from infra.health import HealthProbe, http_ok
 from infra.kafka.broker import kafka_command, prepare_kafka
 from infra.kafka.probe import probe_kafka
-from infra.keycloak.clients import sync_client_secrets
+from infra.keycloak.clients import sync_installation
 from infra.keycloak.service import (
     keycloak_command,
     keycloak_env,
@@ -158,7 +158,7 @@ def _kafka(settings: InfraSettings) -> ServiceSpec:
 
 
 async def _sync_secrets(settings: InfraSettings) -> None:
-    await sync_client_secrets(settings, realm_files())
+    await sync_installation(settings, realm_files())
 
 
 def _api_env(settings: InfraSettings) -> dict[str, str]:

@@ -29,6 +29,7 @@ from schemas import (
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.consuming import consume_and_commit
 from service_runtime.kafka_producer import send
+from service_runtime.message_handling import describe_invalid
 from service_runtime.outbox import Outbox
 
 log = structlog.get_logger()
@@ -64,7 +65,7 @@ class CommandIntake:
             try:
                 commands.append(LEDGER_COMMAND.validate_json(record.value or b""))
             except ValidationError as error:
-                await outbox.dead_letter(record, str(error))
+                await outbox.dead_letter(record, f"invalid message: {describe_invalid(error)}")
         if commands:
             started = time.perf_counter()
             outcomes = await self._ledger.submit(commands)

@@ -27,6 +27,15 @@ class RetryPolicy:
         return [self.first_delay_s * self.factor**n for n in range(self.attempts - 1)]
 
 
+def describe_invalid(error: ValidationError) -> str:
+    """Where a message broke its schema and how, never what it held: pydantic's own text
+    repeats the input, which may carry an identifier, into dead letters and logs."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}"
+        for e in error.errors(include_input=False, include_url=False, include_context=False)
+    )
+
+
 class Outcome(StrEnum):
     HANDLED = "handled"
     DEAD_LETTERED = "dead-lettered"
@@ -45,7 +54,7 @@ async def handle_message(
         except OutputFailed:
             raise
         except ValidationError as error:
-            await dead_letter(f"invalid message: {error}")
+            await dead_letter(f"invalid message: {describe_invalid(error)}")
             return Outcome.DEAD_LETTERED
         except MessageError as error:
             if not (error.retriable and delays):

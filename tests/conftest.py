@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from keycloak import KeycloakAdmin
 
 from curex.block_watch import BlockWatcher
 from curex.stack_settings import processor_settings
+from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
 from infra.testing import ensure_stack
 from processors.intake import system_actor
@@ -40,7 +42,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def stack() -> InfraSettings:
-    return ensure_stack([])
+    settings = ensure_stack([])
+    # A lockout left by an earlier run (the realm locks after failed logins) is not this
+    # run's to inherit.
+    KeycloakAdmin(
+        server_url=settings.keycloak_url,
+        username="admin",
+        password=keycloak_admin_password(settings),
+        realm_name="curex",
+        user_realm_name="master",
+    ).clear_all_bruteforce_attempts()
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
-"""The confidential clients' secrets: generated per installation, written into the realm
-files Keycloak imports, and set on a Keycloak that imported its realms before."""
+"""What a Keycloak that imported its realms before must be brought up to, since Keycloak
+imports a realm only once: the confidential clients' secrets (generated per installation,
+also written into the realm files it imports) and the realms' login protection (brute-force
+detection, password policy)."""
 
 import asyncio
 import json
@@ -12,6 +14,18 @@ from infra.secrets import client_secret, keycloak_admin_password
 from infra.settings import InfraSettings
 
 ADMIN_USER = "admin"
+# The realm settings kept as the committed realm files say, on every `up`.
+PROTECTION_SETTINGS = (
+    "bruteForceProtected",
+    "permanentLockout",
+    "failureFactor",
+    "waitIncrementSeconds",
+    "maxFailureWaitSeconds",
+    "minimumQuickLoginWaitSeconds",
+    "quickLoginCheckMilliSeconds",
+    "maxDeltaTimeSeconds",
+    "passwordPolicy",
+)
 
 
 def with_installation_secrets(realm: dict[str, Any], settings: InfraSettings) -> dict[str, Any]:
@@ -43,6 +57,11 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
             realm_name=realm["realm"],
             user_realm_name="master",
         )
+        wanted_protection = {key: realm[key] for key in PROTECTION_SETTINGS if key in realm}
+        current = admin.get_realm(realm["realm"])
+        if any(current.get(key) != value for key, value in wanted_protection.items()):
+            admin.update_realm(realm["realm"], wanted_protection)
+            changed += 1
         for client in realm.get("clients", []):
             if "secret" not in client:
                 continue
@@ -56,7 +75,7 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
     return changed
 
 
-async def sync_client_secrets(settings: InfraSettings, realm_files: list[Path]) -> int:
-    """Sets each confidential client's secret to this installation's (a Keycloak imports a
-    realm only once, so one imported earlier still holds the secret it came with)."""
+async def sync_installation(settings: InfraSettings, realm_files: list[Path]) -> int:
+    """Sets each confidential client's secret to this installation's and each realm's
+    login protection to the committed one; returns how many things it changed."""
     return await asyncio.to_thread(_sync, settings, realm_files)

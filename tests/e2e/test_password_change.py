@@ -66,3 +66,34 @@ async def test_the_password_changes_only_with_the_right_current_password(
     assert await password_token(stack.keycloak_url, professional, SECOND_PASSWORD)
     with pytest.raises(ApiError):
         await password_token(stack.keycloak_url, professional, FIRST_PASSWORD)
+
+
+async def test_the_realm_refuses_a_password_like_the_username_or_used_lately(
+    stack: InfraSettings, professional: str
+) -> None:
+    api_url = f"http://127.0.0.1:{stack.api_port}"
+    token = await password_token(stack.keycloak_url, professional, FIRST_PASSWORD)
+    async with ApplicationsClient(api_url, token) as me:
+        changed = await me.http.post(
+            "/v1/me/password",
+            json={"current_password": FIRST_PASSWORD, "new_password": SECOND_PASSWORD},
+        )
+        assert changed.status_code == 204, changed.text
+        for refused in (professional, FIRST_PASSWORD):  # the username; one of the last 3
+            answer = await me.http.post(
+                "/v1/me/password",
+                json={"current_password": SECOND_PASSWORD, "new_password": refused},
+            )
+            assert answer.status_code == 422, answer.text
+            assert "refused" in answer.json()["detail"]
+
+
+async def test_ten_wrong_passwords_lock_the_account_for_a_while(
+    stack: InfraSettings, professional: str
+) -> None:
+    for _ in range(10):
+        with pytest.raises(ApiError):
+            await password_token(stack.keycloak_url, professional, "not-the-password-at-all")
+    # Locked: even the right password is refused now.
+    with pytest.raises(ApiError):
+        await password_token(stack.keycloak_url, professional, FIRST_PASSWORD)

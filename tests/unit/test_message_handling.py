@@ -42,6 +42,23 @@ def validation_error() -> ValidationError:
     raise AssertionError("expected a validation error")
 
 
+async def test_a_dead_letter_says_where_the_schema_broke_but_never_repeats_the_input() -> None:
+    class Command(BaseModel):
+        patient_pseudonym: str
+        count: int
+
+    canary = "CANARY-ES-1000001"
+    try:
+        Command.model_validate({"patient_pseudonym": 7, "count": canary})
+    except ValidationError as error:
+        recorder = Recorder([error])
+    assert await recorder.run() is Outcome.DEAD_LETTERED
+    [letter] = recorder.dead_letters
+    assert canary not in letter
+    assert "count" in letter
+    assert "patient_pseudonym" in letter
+
+
 async def test_a_schema_violation_is_dead_lettered_without_retrying() -> None:
     recorder = Recorder([validation_error()])
     assert await recorder.run() is Outcome.DEAD_LETTERED
