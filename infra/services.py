@@ -106,6 +106,7 @@ def _project_env(settings: InfraSettings) -> dict[str, str]:
         "CUREX_LEDGER_GATEWAY_PORT": str(settings.ledger_gateway_port),
         "CUREX_PROCESSORS_HEALTH_PORT": str(settings.processors_health_port),
         "CUREX_API_PORT": str(settings.api_port),
+        "CUREX_KEYCLOAK_URL": settings.keycloak_url,
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -39,8 +39,13 @@ def with_installation_secrets(realm: dict[str, Any], settings: InfraSettings) ->
     return {**realm, "clients": clients}
 
 
+# The web client's origin as the committed realm names it; an installation may move it.
+COMMITTED_API_ORIGIN = "http://127.0.0.1:8080"
+
+
 def write_realm(source: Path, target: Path, settings: InfraSettings) -> None:
-    realm = with_installation_secrets(json.loads(source.read_text()), settings)
+    text = source.read_text().replace(COMMITTED_API_ORIGIN, f"http://127.0.0.1:{settings.api_port}")
+    realm = with_installation_secrets(json.loads(text), settings)
     target.touch(mode=0o600)
     target.chmod(0o600)
     target.write_text(json.dumps(realm, indent=2))

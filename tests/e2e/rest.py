@@ -7,11 +7,18 @@ from typing import Any
 import httpx
 
 from curex.rest_client import ApplicationsClient, client_credentials_token, password_token
+from infra.settings import InfraSettings
 from producers.api.app import create_app
 from producers.api.settings import ApiSettings
 
-KEYCLOAK = "http://127.0.0.1:8180"
-API = "http://127.0.0.1:8080"
+_STACK = InfraSettings()
+KEYCLOAK = _STACK.keycloak_url
+API = f"http://127.0.0.1:{_STACK.api_port}"
+WS_NOTIFICATIONS = f"ws://127.0.0.1:{_STACK.api_port}/v1/notifications"
+LEDGER_GATEWAYS = {
+    "ES-SERMAS": f"http://127.0.0.1:{_STACK.ledger_gateway_port}",
+    "SE-KI": f"http://127.0.0.1:{_STACK.ledger_gateway_se_ki_port}",
+}
 DEMO_PASSWORD = "demo-password"
 
 

@@ -27,13 +27,13 @@ from producers.api.ledger_client import BlockchainApi, LedgerTokens, LedgerUnava
 from producers.api.settings import LedgerAccess
 from producers.publisher import CommandPublisher
 from schemas import TransferState
-from tests.e2e.rest import Api, client_token, in_process_api, user_token
+from tests.e2e.rest import LEDGER_GATEWAYS, Api, client_token, in_process_api, user_token
 
 pytestmark = pytest.mark.integration
 
 INSTANCES = {
-    "ES-SERMAS": ("http://127.0.0.1:8091", "ledger-es-sermas"),
-    "SE-KI": ("http://127.0.0.1:8092", "ledger-se-ki"),
+    "ES-SERMAS": (LEDGER_GATEWAYS["ES-SERMAS"], "ledger-es-sermas"),
+    "SE-KI": (LEDGER_GATEWAYS["SE-KI"], "ledger-se-ki"),
 }
 # Verifying the whole chain reads every block: give it time on a long-lived ledger.
 VERIFY_TIMEOUT_S = 300

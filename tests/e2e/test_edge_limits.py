@@ -13,17 +13,17 @@ from keycloak import KeycloakAdmin
 from curex.stack_settings import api_settings
 from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
-from tests.e2e.rest import in_process_api, user_token
+from tests.e2e.rest import WS_NOTIFICATIONS, in_process_api, user_token
 
 pytestmark = pytest.mark.integration
-WS = "ws://127.0.0.1:8080/v1/notifications"
+WS = WS_NOTIFICATIONS
 SHORT_TOKEN_S = 10
 
 
 async def raw_post(head: str, body: bytes) -> tuple[int, dict[str, object]]:
     """Send a request as bytes and read the answer: the server may answer before the body
     is sent, as it should for a body it refuses (an HTTP library would still be sending)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", 8080)
+    reader, writer = await asyncio.open_connection("127.0.0.1", InfraSettings().api_port)
     try:
         writer.write(head.encode() + body)
         await writer.drain()

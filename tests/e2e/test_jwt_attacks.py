@@ -27,11 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.secrets import client_secret
 from infra.settings import InfraSettings
-from tests.e2e.rest import API, KEYCLOAK, client_token, user_token
+from tests.e2e.rest import API, KEYCLOAK, LEDGER_GATEWAYS, client_token, user_token
 
 pytestmark = pytest.mark.integration
 
-ES_SERMAS_LEDGER = "http://127.0.0.1:8091"
+ES_SERMAS_LEDGER = LEDGER_GATEWAYS["ES-SERMAS"]
 OWN_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 USER_ROUTES = ("/v1/me", "/v1/transfers")
 # Verifying the whole chain reads every block: give it time on a long-lived ledger.

@@ -14,10 +14,10 @@ from curex.demo import seed_demo_organisations
 from infra.settings import InfraSettings
 from producers.publisher import CommandPublisher
 from schemas import TransferState
-from tests.e2e.rest import Api, user_token
+from tests.e2e.rest import WS_NOTIFICATIONS, Api, user_token
 
 pytestmark = pytest.mark.integration
-WS = "ws://127.0.0.1:8080/v1/notifications"
+WS = WS_NOTIFICATIONS
 
 
 async def connect(token: str) -> ClientConnection:

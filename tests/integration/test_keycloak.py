@@ -146,7 +146,7 @@ def test_the_web_client_requires_pkce(keycloak: InfraSettings) -> None:
     params = {
         "client_id": "curex-web",
         "response_type": "code",
-        "redirect_uri": "http://127.0.0.1:8080/callback",
+        "redirect_uri": f"http://127.0.0.1:{keycloak.api_port}/callback",
         "scope": "openid",
         "state": secrets.token_urlsafe(8),
     }
