@@ -22,13 +22,14 @@ from schemas import (
 )
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.follower import TopicFollower
+from service_runtime.kafka_access import KafkaAccess
 
 Predicate = Callable[[list[LedgerReport]], bool]
 
 
 class BlockWatcher:
-    def __init__(self, bootstrap: str) -> None:
-        self._follower = TopicFollower(bootstrap, LEDGER_BLOCKS)
+    def __init__(self, access: KafkaAccess) -> None:
+        self._follower = TopicFollower(access, LEDGER_BLOCKS)
         self.reports: dict[str, list[LedgerReport]] = defaultdict(list)
         self.received_at: dict[str, list[float]] = defaultdict(list)
         self._changed = asyncio.Condition()

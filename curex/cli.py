@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from curex.bench import bench_app
+from curex.credentials import credentials_command
 from curex.demo import demo_command
 from curex.progress_display import RichProgressReporter
 from curex.schemas_cli import schemas_app
@@ -118,6 +119,7 @@ def down(
 
 app.add_typer(schemas_app, name="schemas")
 app.command("demo")(demo_command)
+app.command("credentials")(credentials_command)
 app.add_typer(bench_app, name="bench")
 
 

@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from curex.block_watch import BlockWatcher
+from curex.bus import open_bus
 from curex.errors import ApiError
 from curex.rest_client import ApplicationsClient, password_token
+from infra.settings import InfraSettings
 from processors.intake import system_actor
 from producers.publisher import CommandPublisher
 from schemas import (
@@ -27,7 +29,6 @@ from schemas import (
     TransferState,
     utc_now,
 )
-from service_runtime.kafka_producer import durable_producer
 from service_runtime.settings import ServiceSettings
 
 HOME = "ES-SERMAS"  # Madrid: the patient's home organisation
@@ -176,14 +177,9 @@ class DemoSettings(ServiceSettings):
 
 
 async def run_demo(settings: DemoSettings, console: Console) -> None:
-    producer = durable_producer(settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        async with BlockWatcher(settings.kafka_bootstrap) as watcher:
-            console.print("[bold]Seeding risk policies and assessments of ES-SERMAS and SE-KI")
-            await seed_demo_organisations(CommandPublisher(producer), watcher)
-    finally:
-        await producer.stop()
+    async with open_bus(InfraSettings()) as bus, BlockWatcher(bus.observer) as watcher:
+        console.print("[bold]Seeding risk policies and assessments of ES-SERMAS and SE-KI")
+        await seed_demo_organisations(bus.publisher, watcher)
     console.print("[bold]Signing in doctor.ki, doctor.sermas and patient.es at Keycloak")
     tokens = [
         await password_token(settings.keycloak_url, user, DEMO_PASSWORD)

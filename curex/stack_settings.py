@@ -1,6 +1,8 @@
 """Settings for acting as a service of the running stack (the bench, the demo, tests):
 the same per-installation secrets `curex up` handed the services."""
 
+from infra.kafka.principals import APPLICATIONS_SERVER
+from infra.kafka.security import kafka_password
 from infra.postgres.server import database_url
 from infra.secrets import client_secret, ledger_access, pseudonym_key
 from infra.settings import InfraSettings
@@ -9,7 +11,9 @@ from producers.api.settings import ApiSettings, LedgerAccess
 
 
 def processor_settings(stack: InfraSettings) -> ProcessorSettings:
-    return ProcessorSettings(data_dir=stack.data_dir, pseudonym_key=pseudonym_key(stack))
+    return ProcessorSettings(
+        data_dir=stack.data_dir, pseudonym_key=pseudonym_key(stack), network=stack.network
+    )
 
 
 def api_settings(stack: InfraSettings) -> ApiSettings:
@@ -21,4 +25,8 @@ def api_settings(stack: InfraSettings) -> ApiSettings:
             org: LedgerAccess.model_validate(access) for org, access in ledger_access(stack).items()
         },
         database_url=database_url(stack),
+        kafka_bootstrap=stack.kafka_bootstrap,
+        kafka_username=APPLICATIONS_SERVER,
+        kafka_password=kafka_password(stack, APPLICATIONS_SERVER),
+        network=stack.network,
     )

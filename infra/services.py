@@ -5,7 +5,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,14 @@ from infra.fabric.processes import (
 from infra.fabric.setup import setup_network
 from infra.health import HealthProbe, http_ok
 from infra.kafka.broker import kafka_command, prepare_kafka
+from infra.kafka.principals import (
+    APPLICATIONS_SERVER,
+    PROCESSORS,
+    READ_MODEL,
+    gateway_principal,
+)
 from infra.kafka.probe import probe_kafka
+from infra.kafka.security import broker_admin_access, kafka_password, secure_bus
 from infra.keycloak.clients import sync_installation
 from infra.keycloak.service import (
     keycloak_command,
@@ -40,6 +47,7 @@ from infra.keycloak.service import (
     prepare_keycloak,
     realm_files,
 )
+from infra.ledger_keys import register_members, signing_key_path
 from infra.postgres.server import (
     cluster_dir,
     database_url,
@@ -52,7 +60,7 @@ from infra.postgres.setup import set_up_database
 from infra.progress import ProgressReporter
 from infra.secrets import client_secret, ledger_access, pseudonym_key
 from infra.settings import FabricOrg, InfraSettings
-from schemas.topics import ALL_TOPICS
+from schemas.topics import concrete_topics
 from service_runtime.topics import ensure_topics
 
 ENV_PREFIX = "CUREX_"
@@ -87,13 +95,23 @@ def passthrough_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key.startswith(ENV_PREFIX)}
 
 
+def _kafka_env(settings: InfraSettings, principal: str) -> dict[str, str]:
+    """The bus principal a service runs as."""
+    return {
+        "CUREX_KAFKA_USERNAME": principal,
+        "CUREX_KAFKA_PASSWORD": kafka_password(settings, principal),
+    }
+
+
 def _gateway_env(settings: InfraSettings, org: str) -> dict[str, str]:
-    """A ledger gateway's organisation and, on Fabric, how it reaches the members."""
-    env = {"CUREX_GATEWAY_ORG": org}
+    """A ledger gateway's organisation, bus principal and signing identity (its own only)."""
+    env = {"CUREX_GATEWAY_ORG": org, **_kafka_env(settings, gateway_principal(org))}
     if settings.ledger == "fabric":
-        connections = [c.model_dump(mode="json") for c in gateway_connections(settings)]
+        connections = [c.model_dump(mode="json") for c in gateway_connections(settings, org)]
         env["CUREX_FABRIC_CONNECTIONS"] = json.dumps(connections)
         env["CUREX_FABRIC_CHANNEL"] = CHANNEL
+    else:
+        env["CUREX_GATEWAY_SIGNING_KEY"] = str(signing_key_path(settings, org))
     return env
 
 
@@ -107,6 +125,7 @@ def _project_env(settings: InfraSettings) -> dict[str, str]:
         "CUREX_PROCESSORS_HEALTH_PORT": str(settings.processors_health_port),
         "CUREX_API_PORT": str(settings.api_port),
         "CUREX_KEYCLOAK_URL": settings.keycloak_url,
+        "CUREX_NETWORK": settings.network.to_env(),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -138,21 +157,22 @@ def _python_module(
 
 
 def _kafka(settings: InfraSettings) -> ServiceSpec:
-    async def create_topics() -> None:
-        await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
+    async def secure_and_create_topics() -> None:
+        await asyncio.to_thread(secure_bus, settings)
+        await ensure_topics(broker_admin_access(settings), concrete_topics(settings.network))
 
     return ServiceSpec(
         name="kafka",
         command=lambda: kafka_command(settings),
         address=settings.kafka_bootstrap,
-        health=lambda: probe_kafka(settings.kafka_bootstrap),
+        health=lambda: probe_kafka(broker_admin_access(settings)),
         host=settings.kafka_host,
         ports=(settings.kafka_port, settings.kafka_controller_port),
         # No CUREX_* passthrough: the broker reads none, and a changed variable would
         # make `up` restart it.
         cwd=settings.data_dir,
         prepare=lambda progress: prepare_kafka(settings, progress),
-        after_healthy=create_topics,
+        after_healthy=secure_and_create_topics,
         # A clean broker shutdown flushes logs and avoids recovery on the next start.
         stop_wait_s=60,
     )
@@ -172,6 +192,7 @@ def _api_env(settings: InfraSettings) -> dict[str, str]:
         "CUREX_CREATES_PER_USER": settings.api_creates_per_user,
         "CUREX_CREATES_PER_ORG": settings.api_creates_per_org,
         "CUREX_EMERGENCIES_PER_USER": settings.api_emergencies_per_user,
+        **_kafka_env(settings, APPLICATIONS_SERVER),
     }
 
 
@@ -287,6 +308,26 @@ def _fabric_services(settings: InfraSettings) -> list[ServiceSpec]:
     return specs
 
 
+def _gateway(
+    settings: InfraSettings, name: str, org: str, port: int, ledger_deps: tuple[str, ...]
+) -> ServiceSpec:
+    spec = _python_module(
+        name,
+        "ledger_gateway",
+        port,
+        settings,
+        depends_on=("kafka", *ledger_deps),
+        extra_env={**_gateway_env(settings, org), "CUREX_LEDGER_GATEWAY_PORT": str(port)},
+    )
+    if settings.ledger == "fabric":
+        return spec
+
+    def prepare(_progress: ProgressReporter) -> None:
+        register_members(settings)
+
+    return replace(spec, prepare=prepare)
+
+
 def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
     """Every known service, in dependency order."""
     fabric = _fabric_services(settings) if settings.ledger == "fabric" else []
@@ -297,33 +338,30 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
         _postgres(settings),
         _keycloak(settings),
         *fabric,
-        _python_module(
+        # One gateway per member organisation, each signing with its own identity only.
+        _gateway(
+            settings,
             "ledger-gateway",
-            "ledger_gateway",
+            "ES-SERMAS",
             settings.ledger_gateway_port,
-            settings,
-            depends_on=("kafka", *ledger_deps),
-            extra_env=_gateway_env(settings, "ES-SERMAS"),
+            ledger_deps,
         ),
-        # SE-KI's Blockchain API reads the same embedded ledger; ES-SERMAS's instance writes.
-        _python_module(
-            "ledger-gateway-se-ki",
-            "ledger_gateway",
-            settings.ledger_gateway_se_ki_port,
+        _gateway(
             settings,
-            depends_on=ledger_deps,
-            extra_env={
-                **_gateway_env(settings, "SE-KI"),
-                "CUREX_GATEWAY_WRITER": "false",
-                "CUREX_LEDGER_GATEWAY_PORT": str(settings.ledger_gateway_se_ki_port),
-            },
+            "ledger-gateway-se-ki",
+            "SE-KI",
+            settings.ledger_gateway_se_ki_port,
+            ledger_deps,
         ),
         _python_module(
             "processors",
             "processors",
             settings.processors_health_port,
             settings,
-            extra_env={"CUREX_PSEUDONYM_KEY": pseudonym_key(settings)},
+            extra_env={
+                "CUREX_PSEUDONYM_KEY": pseudonym_key(settings),
+                **_kafka_env(settings, PROCESSORS),
+            },
         ),
         _python_module(
             "read-model",
@@ -334,6 +372,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             extra_env={
                 "CUREX_READ_MODEL_PORT": str(settings.read_model_port),
                 "CUREX_DATABASE_URL": database_url(settings),
+                **_kafka_env(settings, READ_MODEL),
             },
         ),
         _python_module(

@@ -7,6 +7,8 @@ from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.network import Network
+
 LedgerKind = Literal["embedded", "fabric"]
 
 
@@ -94,6 +96,15 @@ class InfraSettings(BaseSettings):
     # created after they were set.
     fabric_batch_timeout: str = "100ms"
     fabric_max_message_count: int = 100
+    # Organisations without a peer -> the member that signs for them (CUREX_LEDGER_HOSTING,
+    # JSON); every contract host and the processors get the same network configuration.
+    ledger_hosting: dict[str, str] = {}
+
+    @property
+    def network(self) -> Network:
+        return Network(
+            members=tuple(org.msp_id for org in self.fabric_orgs), hosting=self.ledger_hosting
+        )
 
     @property
     def kafka_host(self) -> str:

@@ -31,22 +31,14 @@ async def serve(settings: GatewaySettings) -> None:
             TokenValidator(settings.ledger_issuer),
             settings.gateway_org,
         )
-        loops: list[Coroutine[Any, Any, None]] = []
-        ready: Callable[[], bool] = lambda: True  # noqa: E731 - a read-only instance is ready
-        if settings.gateway_writer:
-            loops, ready = await _writer_loops(settings, stack)
+        loops, ready = await _writer_loops(settings, stack)
         server = http_server(
             service_app("CUREX ledger gateway and Blockchain API", ready, api),
             settings.ledger_gateway_port,
         )
         # Start-up objects live as long as the process: keep them out of every collection.
         gc.freeze()
-        log.info(
-            "ledger gateway started",
-            org=settings.gateway_org,
-            writer=settings.gateway_writer,
-            ledger=settings.ledger,
-        )
+        log.info("ledger gateway started", org=settings.gateway_org, ledger=settings.ledger)
         async with asyncio.TaskGroup() as tasks:
             for loop in (*loops, server.serve()):
                 tasks.create_task(loop)
@@ -55,15 +47,15 @@ async def serve(settings: GatewaySettings) -> None:
 async def _writer_loops(
     settings: GatewaySettings, stack: contextlib.AsyncExitStack
 ) -> tuple[list[Coroutine[Any, Any, None]], Callable[[], bool]]:
-    """Command intake and block publishing: only the instance that writes the ledger."""
-    writer = await open_ledger(settings, stack)
+    """Command intake from this organisation's topic, and publishing what it signed."""
+    writer = await open_ledger(settings, stack, signing=True)
     reader = await open_ledger(settings, stack)  # its own connection for the block stream
-    producer = durable_producer(settings.kafka_bootstrap)
+    producer = durable_producer(settings.kafka)
     consumer = committing_consumer(
-        settings.kafka_bootstrap,
-        [LEDGER_COMMANDS.name],
-        settings.gateway_group_id,
-        settings.gateway_instance_id,
+        settings.kafka,
+        [LEDGER_COMMANDS.for_org(settings.gateway_org).name],
+        settings.group_id,
+        settings.instance_id,
         settings.gateway_max_batch,
     )
     await producer.start()
@@ -73,7 +65,13 @@ async def _writer_loops(
     committed = asyncio.Event()
     intake = CommandIntake(writer, consumer, producer, committed, settings.gateway_max_batch)
     publisher = BlockPublisher(
-        reader, producer, PublishCheckpoint(settings.checkpoint_path), committed
+        reader,
+        producer,
+        PublishCheckpoint(settings.checkpoint_path, settings.legacy_checkpoint_path),
+        committed,
+        publishes_for=settings.gateway_org,
+        # Transactions from before commands were signed: the network's first member's.
+        publishes_unsigned=settings.gateway_org == settings.network.members[0],
     )
     return [intake.run(), publisher.run()], lambda: bool(consumer.assignment())
 

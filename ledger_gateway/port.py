@@ -38,6 +38,8 @@ class CommittedTx:
     timestamp: datetime
     command: LedgerCommand
     result: TxResult
+    # The member that signed it (None: committed before commands were signed).
+    signer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 Two loops. ``CommandIntake`` submits each polled batch to the ledger and commits the
 Kafka offsets only once the ledger has made it durable; rejections are reported on
 ``curex.ledger.blocks``. ``BlockPublisher`` follows the ledger's committed transactions
-and publishes each, checkpointing after Kafka acknowledged them, so a crash anywhere
+and publishes each one its organisation signed (every committed transaction is published
+by exactly one gateway: its signer's), checkpointing after Kafka acknowledged them, so a
+crash anywhere
 repeats work (absorbed by the idempotent contract and by tx ids) but never loses it.
 """
 
@@ -106,11 +108,21 @@ class BlockPublisher:
         producer: AIOKafkaProducer,
         checkpoint: PublishCheckpoint,
         committed: asyncio.Event,
+        *,
+        publishes_for: str,
+        publishes_unsigned: bool = False,
     ) -> None:
         self._ledger = ledger
         self._producer = producer
         self._checkpoint = checkpoint
         self._committed = committed
+        self._publishes_for = publishes_for
+        self._publishes_unsigned = publishes_unsigned
+
+    def _ours(self, tx: CommittedTx) -> bool:
+        if tx.signer is None:
+            return self._publishes_unsigned
+        return tx.signer == self._publishes_for
 
     async def run(self) -> None:
         position = self._checkpoint.load()
@@ -122,7 +134,7 @@ class BlockPublisher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._committed.wait(), timeout=1.0)
                 continue
-            await asyncio.gather(*[await self._publish(tx) for tx in batch])
+            await asyncio.gather(*[await self._publish(tx) for tx in batch if self._ours(tx)])
             position = (batch[-1].block_number, batch[-1].position)
             await asyncio.to_thread(self._checkpoint.save, *position)
             PUBLISHED.inc(len(batch))

@@ -16,6 +16,7 @@ from read_model.documents import history_entry
 from schemas import LEDGER_REPORT, Actor, Language, TransactionCommitted, may_see
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.follower import TopicFollower
+from service_runtime.kafka_access import KafkaAccess
 
 log = structlog.get_logger()
 
@@ -58,9 +59,9 @@ class NotificationHub:
                 self.remove(subscriber)
 
 
-async def follow_blocks(hub: NotificationHub, bootstrap: str) -> None:
+async def follow_blocks(hub: NotificationHub, access: KafkaAccess) -> None:
     """Announce every transaction committed from now on (missed ones come by resume)."""
-    async with TopicFollower(bootstrap, LEDGER_BLOCKS, poll_timeout_ms=500) as follower:
+    async with TopicFollower(access, LEDGER_BLOCKS, poll_timeout_ms=500) as follower:
         async for records in follower.batches(max_records=1000):
             for record in records:
                 try:

@@ -16,61 +16,96 @@ from pydantic import ValidationError
 from processors.consuming import Handler, Record
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines
 from processors.intake import ledger_command_for, ledger_command_for_assessment
-from processors.reactions import expire_command, react
+from processors.reactions import ConsentDeadline, expire_command, react
 from processors.records import RecordsSystem
 from schemas import (
     CONSENT_DECISION,
     LEDGER_REPORT,
     TRANSFER_REQUEST,
+    CommandRejected,
     LedgerCommand,
     RiskAssessment,
-    TransactionCommitted,
 )
+from schemas.network import Network
 from schemas.topics import (
     CONSENT_DECISIONS,
     LEDGER_BLOCKS,
     LEDGER_COMMANDS,
     RISK_SCORES,
     TRANSFER_REQUESTS,
+    risk_orgs,
 )
+from service_runtime.errors import MessageError
 from service_runtime.outbox import Outbox
 
 log = structlog.get_logger()
+UNKNOWN_TRANSFER = "UNKNOWN_TRANSFER"
 
 
-async def submit(outbox: Outbox, command: LedgerCommand) -> None:
-    structlog.contextvars.bind_contextvars(
-        correlation_id=command.correlation_id, event_id=str(command.event_id)
-    )
-    await outbox.send(LEDGER_COMMANDS.name, command, command.correlation_id.encode())
+class Unroutable(MessageError):
+    """No member of the network may sign for the command's organisation."""
 
 
-async def intake_request(record: Record, outbox: Outbox) -> None:
-    await submit(outbox, ledger_command_for(TRANSFER_REQUEST.validate_json(record.value or b"")))
+class ForeignAssessment(MessageError):
+    """A feed sent a score for an organisation other than its own."""
 
 
-async def intake_consent(record: Record, outbox: Outbox) -> None:
-    await submit(outbox, ledger_command_for(CONSENT_DECISION.validate_json(record.value or b"")))
+class Submitter:
+    """Sends a ledger command to the gateway of the member that signs for its actor."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+
+    async def __call__(self, outbox: Outbox, command: LedgerCommand) -> None:
+        structlog.contextvars.bind_contextvars(
+            correlation_id=command.correlation_id, event_id=str(command.event_id)
+        )
+        host = self.network.host_of(command.actor.org)
+        if host is None:
+            raise Unroutable(f"no member of the network signs for {command.actor.org}")
+        topic = LEDGER_COMMANDS.for_org(host).name
+        await outbox.send(topic, command, command.correlation_id.encode())
 
 
-async def record_risk_score(record: Record, outbox: Outbox) -> None:
-    assessment = RiskAssessment.model_validate_json(record.value or b"")
-    await submit(outbox, ledger_command_for_assessment(assessment))
+def intake_handlers(submit: Submitter) -> dict[str, Handler]:
+    """Requests, consent decisions and each organisation's risk-score topic."""
 
+    async def intake_request(record: Record, outbox: Outbox) -> None:
+        command = TRANSFER_REQUEST.validate_json(record.value or b"")
+        await submit(outbox, ledger_command_for(command))
 
-INTAKE_HANDLERS: dict[str, Handler] = {
-    TRANSFER_REQUESTS.name: intake_request,
-    CONSENT_DECISIONS.name: intake_consent,
-    RISK_SCORES.name: record_risk_score,
-}
+    async def intake_consent(record: Record, outbox: Outbox) -> None:
+        command = CONSENT_DECISION.validate_json(record.value or b"")
+        await submit(outbox, ledger_command_for(command))
+
+    def risk_score_of(org: str) -> Handler:
+        async def record_risk_score(record: Record, outbox: Outbox) -> None:
+            assessment = RiskAssessment.model_validate_json(record.value or b"")
+            # The broker lets only org's feed write this topic: the topic vouches for it.
+            if assessment.org_id != org:
+                raise ForeignAssessment(f"a score for {assessment.org_id} on {org}'s topic")
+            await submit(outbox, ledger_command_for_assessment(assessment))
+
+        return record_risk_score
+
+    handlers: dict[str, Handler] = {
+        TRANSFER_REQUESTS.name: intake_request,
+        CONSENT_DECISIONS.name: intake_consent,
+    }
+    for org in risk_orgs(submit.network):
+        handlers[RISK_SCORES.for_org(org).name] = risk_score_of(org)
+    return handlers
 
 
 class Reactions:
     """What follows a committed transaction, and the consent deadlines it sets."""
 
-    def __init__(self, records: RecordsSystem, deadlines: ConsentDeadlines) -> None:
+    def __init__(
+        self, records: RecordsSystem, deadlines: ConsentDeadlines, submit: Submitter
+    ) -> None:
         self._records = records
         self._deadlines = deadlines
+        self._submit = submit
 
     def handlers(self) -> dict[str, Handler]:
         return {LEDGER_BLOCKS.name: self.react_to_commit}
@@ -78,22 +113,36 @@ class Reactions:
     async def react_to_commit(self, record: Record, outbox: Outbox) -> None:
         report = LEDGER_REPORT.validate_json(record.value or b"")
         structlog.contextvars.bind_contextvars(correlation_id=report.correlation_id)
-        if not isinstance(report, TransactionCommitted) or report.result.transfer is None:
+        if isinstance(report, CommandRejected):
+            pending = self._deadlines.pending(report.correlation_id)
+            if report.code == UNKNOWN_TRANSFER and pending is not None:
+                # An expiry asked of a ledger that never had the transfer (its deadline
+                # came from another ledger's run) would be asked again every tick.
+                cleared = ConsentDeadline(report.correlation_id, pending.source_org, None)
+                await self._track(cleared, record, outbox)
+            return
+        if report.result.transfer is None:
             return
         reaction = react(report.tx_id, report.result.transfer, self._records)
         for command in reaction.commands:
-            await submit(outbox, command)
+            await self._submit(outbox, command)
         if reaction.deadline is not None:
-            change = self._deadlines.track(reaction.deadline)
-            if change is not None:
-                # The block's partition: one transfer's deadlines stay on one partition.
-                await outbox.send_raw(
-                    CONSENT_DEADLINES.name, change.value, change.key, record.partition
-                )
+            await self._track(reaction.deadline, record, outbox)
+
+    async def _track(self, deadline: ConsentDeadline, record: Record, outbox: Outbox) -> None:
+        change = self._deadlines.track(deadline)
+        if change is not None:
+            # The block's partition: one transfer's deadlines stay on one partition.
+            await outbox.send_raw(
+                CONSENT_DEADLINES.name, change.value, change.key, record.partition
+            )
 
 
 async def expire_overdue(
-    deadlines: ConsentDeadlines, producer: AIOKafkaProducer, now: datetime | None = None
+    deadlines: ConsentDeadlines,
+    producer: AIOKafkaProducer,
+    submit: Submitter,
+    now: datetime | None = None,
 ) -> int:
     """Asks the ledger to expire every overdue consent; returns how many it asked for.
 
@@ -113,7 +162,12 @@ async def expire_overdue(
             log.warning("unusable consent deadline dropped")
             deadlines.discard(transfer_id)
             continue
-        await submit(outbox, command)
+        try:
+            await submit(outbox, command)
+        except Unroutable:
+            log.warning("consent deadline of an organisation no member signs for dropped")
+            deadlines.discard(transfer_id)
+            continue
         requested += 1
     await outbox.delivered()
     structlog.contextvars.clear_contextvars()

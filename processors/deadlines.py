@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processors.reactions import ConsentDeadline
 from schemas.topics import LEDGER_BLOCKS, TopicSpec
+from service_runtime.kafka_access import KafkaAccess
 
 log = structlog.get_logger()
 
@@ -51,6 +52,9 @@ class ConsentDeadlines:
         return len(self._pending)
 
     def get(self, transfer_id: str) -> Pending | None:
+        return self._pending.get(transfer_id)
+
+    def pending(self, transfer_id: str) -> Pending | None:
         return self._pending.get(transfer_id)
 
     def discard(self, transfer_id: str) -> None:
@@ -89,11 +93,9 @@ class ConsentDeadlines:
         return [(tid, pending) for tid, pending in self._pending.items() if pending.at <= now]
 
 
-async def restore_deadlines(bootstrap: str, deadlines: ConsentDeadlines) -> int:
+async def restore_deadlines(access: KafkaAccess, deadlines: ConsentDeadlines) -> int:
     """Reads the changelog from its start to its current end; returns the records read."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**access.client_options(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     read = 0
     try:

@@ -12,7 +12,7 @@ import gc
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from processors.app import INTAKE_HANDLERS, Reactions, expire_overdue
+from processors.app import Reactions, Submitter, expire_overdue, intake_handlers
 from processors.consuming import BatchConsumer, Handler
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines, restore_deadlines
 from processors.records import RecordsSystem
@@ -26,17 +26,18 @@ log = structlog.get_logger()
 
 
 async def serve(settings: ProcessorSettings, records: RecordsSystem) -> None:
-    await ensure_topics(settings.kafka_bootstrap, [CONSENT_DEADLINES])
+    await ensure_topics(settings.kafka, [CONSENT_DEADLINES])
     deadlines = ConsentDeadlines()
-    await restore_deadlines(settings.kafka_bootstrap, deadlines)
+    await restore_deadlines(settings.kafka, deadlines)
     async with contextlib.AsyncExitStack() as stack:
-        producer = durable_producer(settings.kafka_bootstrap)
+        producer = durable_producer(settings.kafka)
         await producer.start()
         stack.push_async_callback(producer.stop)
         loops: list[BatchConsumer] = []
+        submit = Submitter(settings.network)
         for name, handlers in (
-            ("intake", INTAKE_HANDLERS),
-            ("reactions", Reactions(records, deadlines).handlers()),
+            ("intake", intake_handlers(submit)),
+            ("reactions", Reactions(records, deadlines, submit).handlers()),
         ):
             consumer = await _start_consumer(settings, name, handlers)
             stack.push_async_callback(consumer.stop)
@@ -53,7 +54,7 @@ async def serve(settings: ProcessorSettings, records: RecordsSystem) -> None:
         async with asyncio.TaskGroup() as tasks:
             for loop in loops:
                 tasks.create_task(loop.run())
-            tasks.create_task(_expire_periodically(settings, deadlines, producer))
+            tasks.create_task(_expire_periodically(settings, deadlines, producer, submit))
             tasks.create_task(server.serve())
 
 
@@ -61,7 +62,7 @@ async def _start_consumer(
     settings: ProcessorSettings, name: str, handlers: dict[str, Handler]
 ) -> AIOKafkaConsumer:
     consumer = committing_consumer(
-        settings.kafka_bootstrap,
+        settings.kafka,
         list(handlers),
         f"{settings.processors_group_prefix}-{name}",
         settings.processors_instance_id,
@@ -72,8 +73,11 @@ async def _start_consumer(
 
 
 async def _expire_periodically(
-    settings: ProcessorSettings, deadlines: ConsentDeadlines, producer: AIOKafkaProducer
+    settings: ProcessorSettings,
+    deadlines: ConsentDeadlines,
+    producer: AIOKafkaProducer,
+    submit: Submitter,
 ) -> None:
     while True:
         await asyncio.sleep(settings.expiry_check_interval_s)
-        await expire_overdue(deadlines, producer)
+        await expire_overdue(deadlines, producer, submit)

@@ -10,7 +10,8 @@ ApplicationsServerError
  ├── TransferNotFound           404
  ├── RateLimited                429: too many creates or emergencies; Retry-After says when
  ├── BadRequest                 422: a body that parses but cannot be acted on
- │    └── PasswordRejected      Keycloak's password policy refused the new password
+ │    ├── PasswordRejected      Keycloak's password policy refused the new password
+ │    └── IdempotencyKeyReused  the key was first sent with another request
  └── LedgerError                reading a Blockchain API
       ├── LedgerUnavailable     503: the API or Keycloak can't be reached (retriable)
       └── LedgerRecordMissing   404: the organisation's ledger has no such transfer
@@ -74,4 +75,8 @@ class LedgerUnavailable(LedgerError):
 
 
 class LedgerRecordMissing(LedgerError):
+    pass
+
+
+class IdempotencyKeyReused(BadRequest):
     pass

@@ -20,6 +20,7 @@ from schemas import (
     TransferCommand,
 )
 from schemas.commands import GrantConsent, RefuseConsent, RevokeConsent
+from schemas.network import DEMO_NETWORK, Network
 from schemas.topics import CONSENT_DECISIONS, LEDGER_COMMANDS, RISK_SCORES, TRANSFER_REQUESTS
 from service_runtime.kafka_producer import send
 
@@ -37,8 +38,23 @@ def validate_command(command: Command | Mapping[str, Any]) -> Command:
 
 
 class CommandPublisher:
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    """Requests and consent decisions as the Applications Server sends them; risk scores as
+    each organisation's feed, and policies as its operators, when given their producers
+    (each runs as its own principal on the bus)."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        *,
+        feeds: Mapping[str, AIOKafkaProducer] | None = None,
+        operators: Mapping[str, AIOKafkaProducer] | None = None,
+        network: Network = DEMO_NETWORK,
+    ) -> None:
         self._producer = producer
+        self._feeds = dict(feeds or {})
+        # By member: an organisation it hosts has its policy sent by the host's operators.
+        self._operators = dict(operators or {})
+        self._network = network
 
     async def publish(self, command: Command | Mapping[str, Any]) -> Awaitable[object]:
         """Queue a command; await the returned future for the broker's acknowledgement."""
@@ -50,11 +66,16 @@ class CommandPublisher:
         await (await self.publish(command))
 
     async def publish_risk_assessment(self, assessment: RiskAssessment) -> None:
-        await (await send(self._producer, RISK_SCORES.name, assessment, assessment.org_id.encode()))
+        org = assessment.org_id
+        topic = RISK_SCORES.for_org(org).name
+        await (await send(self._feeds[org], topic, assessment, org.encode()))
 
     async def publish_policy(self, policy: OrganisationPolicy, actor: Actor) -> None:
-        """Register an organisation's policy: an operator action, straight to the ledger."""
-        command = LedgerCommand(
-            correlation_id=policy.org_id, actor=actor, tx=SetPolicyTx(policy=policy)
-        )
-        await (await send(self._producer, LEDGER_COMMANDS.name, command, policy.org_id.encode()))
+        """Register an organisation's policy: an operator action, straight to its gateway."""
+        org = policy.org_id
+        host = self._network.host_of(org)
+        if host is None:
+            raise ValueError(f"no member of the network signs for {org}")
+        command = LedgerCommand(correlation_id=org, actor=actor, tx=SetPolicyTx(policy=policy))
+        topic = LEDGER_COMMANDS.for_org(host).name
+        await (await send(self._operators[host], topic, command, org.encode()))

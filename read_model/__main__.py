@@ -68,7 +68,7 @@ async def run(settings: ReadModelSettings) -> None:
     await pool.open(wait=True, timeout=60)
     projector = ReadModelProjector(pool)
     consumer = committing_consumer(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [],
         settings.read_model_group_id,
         settings.read_model_instance_id,

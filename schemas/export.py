@@ -231,13 +231,13 @@ def _channel(
             "payload": {"$ref": _COMPONENT_REF.format(model=_NOTIFICATION)},
             "bindings": _key_binding(topic),
         }
-    return {
-        "address": topic.name,
+    channel: dict[str, Any] = {
+        "address": topic.address,
         "description": topic.carries,
         "messages": messages,
         "bindings": {
             "kafka": {
-                "topic": topic.name,
+                "topic": topic.address,
                 "partitions": topic.partitions,
                 "topicConfiguration": {
                     "cleanup.policy": ["compact"] if topic.compacted else ["delete"]
@@ -246,6 +246,11 @@ def _channel(
             }
         },
     }
+    if topic.per_org:
+        channel["parameters"] = {
+            "org": {"description": "the organisation id in lower case, e.g. es-sermas"}
+        }
+    return channel
 
 
 def _key_binding(topic: TopicSpec) -> dict[str, Any]:

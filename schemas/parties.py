@@ -22,7 +22,9 @@ def parties_of(actor: Actor, transfer: HasParties) -> frozenset[Party]:
     """How ``actor`` relates to ``transfer`` (possibly several ways, or none)."""
     parties: set[Party] = set()
     if actor.role is Role.PATIENT:
-        if actor.user_id == transfer.patient_pseudonym:
+        # A pseudonym is on the ledger for any member to read: the patient's home
+        # organisation vouches for it, so it must be the transfer's source.
+        if actor.org == transfer.source_org and actor.user_id == transfer.patient_pseudonym:
             parties.add(Party.PATIENT)
         return frozenset(parties)
     if actor.org == transfer.requesting_org:

@@ -1,6 +1,13 @@
-"""Kafka topic names and how each is laid out."""
+"""Kafka topic names and how each is laid out.
 
-from dataclasses import dataclass
+Two families have a topic per organisation, so the broker's ACLs can tell organisations
+apart: ``curex.ledger.commands.<org>`` (only that organisation's gateway reads it) and
+``curex.risk.scores.<org>`` (only that organisation's assessment feed writes it).
+"""
+
+from dataclasses import dataclass, replace
+
+from schemas.network import Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,6 +17,18 @@ class TopicSpec:
     key: str
     carries: str
     compacted: bool = False
+    # A family: one topic per organisation, named ``<name>.<org in lower case>``.
+    per_org: bool = False
+
+    def for_org(self, org: str) -> "TopicSpec":
+        if not self.per_org:
+            raise ValueError(f"{self.name} is one topic, not one per organisation")
+        return replace(self, name=f"{self.name}.{org.lower()}", per_org=False)
+
+    @property
+    def address(self) -> str:
+        """The topic's name, or the family's pattern (as AsyncAPI writes a parameter)."""
+        return f"{self.name}.{{org}}" if self.per_org else self.name
 
 
 TRANSFER_REQUESTS = TopicSpec(
@@ -22,10 +41,19 @@ CONSENT_DECISIONS = TopicSpec(
     "curex.consent.decisions", 6, "transfer id", "commands from PA: grant, refuse, revoke"
 )
 RISK_SCORES = TopicSpec(
-    "curex.risk.scores", 3, "organisation id", "risk assessment results", compacted=True
+    "curex.risk.scores",
+    1,
+    "organisation id",
+    "an organisation's risk assessment results, from its own assessment feed",
+    compacted=True,
+    per_org=True,
 )
 LEDGER_COMMANDS = TopicSpec(
-    "curex.ledger.commands", 6, "transfer id", "transactions for the ledger gateway to submit"
+    "curex.ledger.commands",
+    6,
+    "transfer id",
+    "transactions for the organisation's ledger gateway to sign and submit",
+    per_org=True,
 )
 LEDGER_BLOCKS = TopicSpec(
     "curex.ledger.blocks",
@@ -50,3 +78,21 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     NOTIFICATIONS,
     DEADLETTER,
 )
+
+
+def risk_orgs(network: Network) -> tuple[str, ...]:
+    """Every organisation with risk scores: the members and the organisations they host."""
+    return (*network.members, *sorted(network.hosting))
+
+
+def concrete_topics(network: Network) -> tuple[TopicSpec, ...]:
+    """Every topic the broker holds for ``network``: the families expanded per organisation."""
+    topics: list[TopicSpec] = []
+    for topic in ALL_TOPICS:
+        if topic is LEDGER_COMMANDS:
+            topics += [topic.for_org(org) for org in network.members]
+        elif topic is RISK_SCORES:
+            topics += [topic.for_org(org) for org in risk_orgs(network)]
+        else:
+            topics.append(topic)
+    return tuple(topics)

@@ -7,11 +7,14 @@ polled; commits stay in order. A crash anywhere repeats work but never loses it.
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
+
+from service_runtime.kafka_access import KafkaAccess
 
 log = structlog.get_logger()
 
@@ -51,16 +54,19 @@ async def _commit(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
 
 
 def committing_consumer(
-    bootstrap: str, topics: list[str], group_id: str, instance_id: str, max_batch: int
+    access: KafkaAccess, topics: list[str], group_id: str, instance_id: str, max_batch: int
 ) -> AIOKafkaConsumer:
     """A group member for ``consume_and_commit``: manual commits, from the earliest offset."""
+    # A static member that rejoins keeps its old assignment without a rebalance, even when
+    # it now subscribes to more topics: what it subscribes to is part of its identity.
+    subscription = hashlib.sha256("\n".join(sorted(topics)).encode()).hexdigest()[:8]
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap,
+        **access.client_options(),
         group_id=group_id,
         # Static membership: a restarted process resumes its partitions without waiting
         # for the killed member's session to expire.
-        group_instance_id=instance_id,
+        group_instance_id=f"{instance_id}-{subscription}" if topics else instance_id,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
         enable_auto_commit=False,

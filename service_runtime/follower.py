@@ -15,16 +15,17 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from schemas.topics import TopicSpec
 from service_runtime.errors import TopicMissing
+from service_runtime.kafka_access import KafkaAccess
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 class TopicFollower:
-    def __init__(self, bootstrap: str, topic: TopicSpec, poll_timeout_ms: int = 200) -> None:
+    def __init__(self, access: KafkaAccess, topic: TopicSpec, poll_timeout_ms: int = 200) -> None:
         self._topic = topic
         self._poll_timeout_ms = poll_timeout_ms
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+            **access.client_options(), enable_auto_commit=False, group_id=None
         )
 
     async def __aenter__(self) -> Self:

@@ -5,11 +5,13 @@ from collections.abc import Awaitable
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
+from service_runtime.kafka_access import KafkaAccess
 
-def durable_producer(bootstrap: str) -> AIOKafkaProducer:
+
+def durable_producer(access: KafkaAccess) -> AIOKafkaProducer:
     """acks=all and idempotence: an acknowledged record survives and is never doubled."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
+        **access.client_options(), acks="all", enable_idempotence=True, linger_ms=0
     )
 
 

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from platformdirs import user_data_dir
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.network import DEMO_NETWORK, Network
+from service_runtime.kafka_access import KafkaAccess
 
 PLACEHOLDER_SECRET = "dev-only-not-a-secret"
 # Every secret value that was ever committed to the repository.
@@ -51,8 +54,20 @@ class ServiceSettings(BaseSettings):
     env: Env | None = None
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("curex")))
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # The principal this process runs as on the bus (SCRAM-SHA-512); `curex up` generates
+    # one per service and installation. Unset: an unauthenticated client, which a broker
+    # with ACLs refuses.
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
     # The Applications Database (PostgreSQL); `curex up` hands each service its URL.
     database_url: str = "postgresql://curex@127.0.0.1:5433/curex"
+    # The ledger network's members and whom they sign for (JSON in CUREX_NETWORK).
+    network: Network = DEMO_NETWORK
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        password = self.kafka_password.get_secret_value() if self.kafka_password else None
+        return KafkaAccess(self.kafka_bootstrap, self.kafka_username, password)
 
 
 class PseudonymisingSettings(ServiceSettings):

@@ -8,13 +8,14 @@ from aiokafka.errors import KafkaError
 
 from schemas.topics import TopicSpec
 from service_runtime.errors import TopicsNotCreated
+from service_runtime.kafka_access import KafkaAccess
 
 _TOPIC_ALREADY_EXISTS = 36
 _ADMIN_TIMEOUT_MS = 5_000
 
 
-def admin_client(bootstrap: str) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=_ADMIN_TIMEOUT_MS)
+def admin_client(access: KafkaAccess) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(**access.client_options(), request_timeout_ms=_ADMIN_TIMEOUT_MS)
 
 
 def _new_topic(spec: TopicSpec) -> NewTopic:
@@ -31,9 +32,9 @@ def _creation_errors(response: Any) -> list[str]:
     return errors
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[TopicSpec]) -> None:
+async def ensure_topics(access: KafkaAccess, topics: Iterable[TopicSpec]) -> None:
     """Creates each topic that does not exist yet, with its partitions and cleanup policy."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(access)
     try:
         await admin.start()
         existing = set(await admin.list_topics())

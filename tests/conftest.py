@@ -1,5 +1,7 @@
 """Fixtures for tests against the real local services, started through infra/."""
 
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -8,6 +10,7 @@ import pytest
 from keycloak import KeycloakAdmin
 
 from curex.block_watch import BlockWatcher
+from curex.bus import observer_access, open_bus
 from curex.stack_settings import processor_settings
 from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
@@ -24,7 +27,17 @@ from schemas import (
     TransactionCommitted,
     pseudonymise,
 )
-from service_runtime.kafka_producer import durable_producer
+
+# The suite's organisations besides the two members: each hosted by a member, as a site
+# without a peer of its own would be. Set before any setting is read: the stack started
+# for the tests configures its ledger, processors and bus for them.
+TEST_ORGS = {
+    "TS-REQUESTING": "SE-KI",
+    "TS-SOURCE": "ES-SERMAS",
+    "TS-FAST-EXPIRY": "ES-SERMAS",
+    "TS-RISKY": "ES-SERMAS",
+}
+os.environ.setdefault("CUREX_LEDGER_HOSTING", json.dumps(TEST_ORGS))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -57,15 +70,13 @@ def stack() -> InfraSettings:
 
 @pytest.fixture(scope="session")
 async def publisher(stack: InfraSettings) -> AsyncIterator[CommandPublisher]:
-    producer = durable_producer(stack.kafka_bootstrap)
-    await producer.start()
-    yield CommandPublisher(producer)
-    await producer.stop()
+    async with open_bus(stack) as bus:
+        yield bus.publisher
 
 
 @pytest.fixture(scope="session")
 async def watcher(stack: InfraSettings) -> AsyncIterator[BlockWatcher]:
-    async with BlockWatcher(stack.kafka_bootstrap) as watching:
+    async with BlockWatcher(observer_access(stack)) as watching:
         yield watching
 
 
@@ -118,10 +129,10 @@ async def world(
 ) -> SessionWorld:
     settings = processor_settings(stack)
     world = SessionWorld(
-        requesting=unique("RQ-"),
-        source=unique("SR-"),
-        source_fast_expiry=unique("SX-"),
-        risky=unique("RK-"),
+        requesting="TS-REQUESTING",
+        source="TS-SOURCE",
+        source_fast_expiry="TS-FAST-EXPIRY",
+        risky="TS-RISKY",
         patient_id=unique("P-"),
         patient_without_records=unique("P-"),
         key=settings.pseudonym_key.encode(),

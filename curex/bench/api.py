@@ -33,14 +33,16 @@ from curex.bench.projection import wait_projected
 from curex.bench.read_seed import Seeded, seed_transfers, storage_per_transfer
 from curex.bench.run import collector_paused
 from curex.block_watch import BlockWatcher
+from curex.bus import observer_access, open_bus
 from curex.demo import DEMO_PASSWORD, HOME, TREATING, seed_demo_organisations
 from curex.errors import ApiError, WaitTimedOut
 from curex.rest_client import password_token
 from curex.stack_settings import processor_settings
+from infra.kafka.principals import BENCH
+from infra.kafka.security import kafka_access
 from infra.postgres.server import database_url
 from infra.settings import InfraSettings
 from processors.records import LocalRecordsStore
-from producers.publisher import CommandPublisher
 from schemas import (
     FINAL_STATES,
     Actor,
@@ -318,7 +320,7 @@ class ApiBench:
         self._say(f"waiting for {len(calls.created)} transfers to settle on the ledger")
         await _wait_settled(watcher, calls.created, options.emergency, options.deadline_s)
         caught_up = await wait_projected(
-            self._settings.kafka_bootstrap, database_url(self._settings), options.deadline_s
+            observer_access(self._settings), database_url(self._settings), options.deadline_s
         )
         self._say(f"the read model caught up {caught_up:.1f}s after the ledger")
         self._created = list(calls.created)
@@ -328,18 +330,20 @@ class ApiBench:
 
     async def run(self) -> ApiBenchResult:
         options = self._options
-        bootstrap = self._settings.kafka_bootstrap
+        observer = observer_access(self._settings)
         processors = processor_settings(self._settings)
         key = processors.pseudonym_key.encode()
         # The patient has records at HOME, so the transfers move on as real ones do.
         LocalRecordsStore(processors.records_dir, key).add_patient(HOME, self.patient_id)
         payload = _raw_message(key, self.patient_id, options.emergency)
-        producer = durable_producer(bootstrap)
+        bench = kafka_access(self._settings, BENCH)
+        producer = durable_producer(bench)
         await producer.start()
         try:
             async with (
-                BlockWatcher(bootstrap) as watcher,
-                baseline_topics(bootstrap, self.run_id) as topics,
+                open_bus(self._settings) as bus,
+                BlockWatcher(observer) as watcher,
+                baseline_topics(bench, self.run_id) as topics,
                 aiohttp.ClientSession(
                     f"http://127.0.0.1:{self._settings.api_port}",
                     connector=aiohttp.TCPConnector(limit=options.concurrency),
@@ -348,12 +352,12 @@ class ApiBench:
             ):
                 self._say(f"seeding the demo organisations {HOME} and {TREATING}")
                 try:
-                    await seed_demo_organisations(CommandPublisher(producer), watcher)
+                    await seed_demo_organisations(bus.publisher, watcher)
                 except WaitTimedOut as exc:
                     raise BenchError(f"seeding the demo organisations: {exc}") from exc
                 seeded = await self._seed_read_model()
                 # A projector still filling the database would compete with the reads.
-                await wait_projected(bootstrap, database_url(self._settings), options.deadline_s)
+                await wait_projected(observer, database_url(self._settings), options.deadline_s)
                 create, read, listing, listed = await self._rest_phases(http, watcher)
                 self._say(
                     f"direct queries: {options.requests} of each, {options.concurrency} in flight"

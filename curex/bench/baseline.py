@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from curex.bench.errors import BenchError
 from schemas.topics import TRANSFER_REQUESTS
+from service_runtime.kafka_access import KafkaAccess
 from service_runtime.kafka_producer import durable_producer
 
 _MAX_POLL = 2000
@@ -71,7 +72,7 @@ class BaselineTopics:
 
 
 @asynccontextmanager
-async def baseline_topics(bootstrap: str, run_id: str) -> AsyncIterator[BaselineTopics]:
+async def baseline_topics(access: KafkaAccess, run_id: str) -> AsyncIterator[BaselineTopics]:
     """The run's two topics, created on entry and deleted on exit.
 
     Entered at the start of the run: a partition answers "not leader" for a while after
@@ -80,7 +81,7 @@ async def baseline_topics(bootstrap: str, run_id: str) -> AsyncIterator[Baseline
     topics = BaselineTopics(f"curex.bench.{run_id}.in", f"curex.bench.{run_id}.out")
     names = [topics.source, topics.sink]
     partitions = TRANSFER_REQUESTS.partitions
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
         response = await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
@@ -116,16 +117,16 @@ async def _leaders_elected(
 
 
 async def run_baseline(
-    bootstrap: str, topics: BaselineTopics, payload: bytes, count: int, within: float
+    access: KafkaAccess, topics: BaselineTopics, payload: bytes, count: int, within: float
 ) -> BaselineResult:
     async with AsyncExitStack() as stack:
-        producer = durable_producer(bootstrap)
+        producer = durable_producer(access)
         await producer.start()
         stack.push_async_callback(producer.stop)
         await _preload(producer, topics.source, payload, count)
         consumer = AIOKafkaConsumer(
             topics.source,
-            bootstrap_servers=bootstrap,
+            **access.client_options(),
             group_id=f"curex-bench-{topics.source}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -105,7 +105,7 @@ def pipeline(
         pids = _healthy_pids(settings)
         result = asyncio.run(
             run_bench(
-                settings.kafka_bootstrap,
+                settings,
                 settings.read_model_port,
                 database_url(settings),
                 pids,

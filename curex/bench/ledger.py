@@ -19,12 +19,12 @@ from pathlib import Path
 
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
+from curex.org_ledgers import fabric_org_ledgers, open_embedded
 from infra.fabric.network import BENCH_CHANNEL, gateway_connections
 from infra.settings import InfraSettings
-from ledger_gateway.embedded import EmbeddedLedgerPort
 from ledger_gateway.fabric.gateway_client import GatewayClient
-from ledger_gateway.fabric.ledger import CHAINCODE, FabricLedger
-from ledger_gateway.fabric.network import members
+from ledger_gateway.fabric.ledger import CHAINCODE
+from ledger_gateway.fabric.network import own_identity, peers
 from ledger_gateway.port import Committed, Ledger
 from schemas import (
     Actor,
@@ -174,16 +174,21 @@ async def _batched(
 
 
 async def bench_embedded(options: LedgerBenchOptions, scratch: Path) -> LedgerRun:
-    port = EmbeddedLedgerPort.open(scratch / "bench-ledger.sqlite")
+    ledgers, ports = open_embedded(scratch / "bench-ledger.sqlite", InfraSettings().network)
+    # The creates are the requesting organisation's: its gateway's port signs them.
+    requesting = ledgers.by_org[REQUESTING]
     try:
-        await _seed(port)
-        await _batched(EMBEDDED, port, creates(options.warmup), options.concurrency)
-        return await _batched(EMBEDDED, port, creates(options.transactions), options.concurrency)
+        await _seed(ledgers)
+        await _batched(EMBEDDED, requesting, creates(options.warmup), options.concurrency)
+        return await _batched(
+            EMBEDDED, requesting, creates(options.transactions), options.concurrency
+        )
     finally:
-        port.close()
+        for port in ports:
+            port.close()
 
 
-async def bench_fabric_port(ledger: FabricLedger, options: LedgerBenchOptions) -> LedgerRun:
+async def bench_fabric_port(ledger: Ledger, options: LedgerBenchOptions) -> LedgerRun:
     async def one(command: LedgerCommand) -> bool:
         [outcome] = await ledger.submit([command])
         return isinstance(outcome, Committed)
@@ -215,18 +220,17 @@ async def run_ledger_bench(
         runs.append(await bench_embedded(options, Path(scratch)))
     if not fabric:
         return LedgerBenchResult(tuple(runs))
-    fabric_members = members(gateway_connections(settings))
-    ledger = FabricLedger.connect(fabric_members, channel=BENCH_CHANNEL)
     # The creates are the requesting organisation's: the bare client signs as it.
-    requesting = next(m for m in fabric_members if m.msp_id == REQUESTING)
-    bare = GatewayClient(requesting.endpoint, requesting.identity, BENCH_CHANNEL)
+    connections = gateway_connections(settings, REQUESTING)
+    own_peer = next(p for p in peers(connections) if p.msp_id == REQUESTING)
+    bare = GatewayClient(own_peer.endpoint, own_identity(connections, REQUESTING), BENCH_CHANNEL)
     try:
-        await _seed(ledger)
-        log(f"Fabric through the ledger port: {options.transactions} transactions")
-        runs.append(await bench_fabric_port(ledger, options))
+        async with fabric_org_ledgers(settings, BENCH_CHANNEL) as ledgers:
+            await _seed(ledgers)
+            log(f"Fabric through the ledger port: {options.transactions} transactions")
+            runs.append(await bench_fabric_port(ledgers.by_org[REQUESTING], options))
         log(f"Fabric through a bare Gateway client: {options.transactions} transactions")
         runs.append(await bench_bare_client(bare, options))
     finally:
-        await ledger.close()
         await bare.close()
     return LedgerBenchResult(tuple(runs))

@@ -14,15 +14,16 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from curex.bench.errors import BenchError
 from schemas.topics import LEDGER_BLOCKS
+from service_runtime.kafka_access import KafkaAccess
 
 _POLL_S = 0.1
 
 
-async def wait_projected(bootstrap: str, database_url: str, within: float) -> float:
+async def wait_projected(access: KafkaAccess, database_url: str, within: float) -> float:
     """Return once the projector has applied every block published until now; seconds taken."""
     started = time.monotonic()
     partitions = [TopicPartition(LEDGER_BLOCKS.name, p) for p in range(LEDGER_BLOCKS.partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(**access.client_options(), group_id=None)
     await consumer.start()
     try:
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)

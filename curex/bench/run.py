@@ -16,11 +16,12 @@ from curex.bench.rss import RssSampler
 from curex.bench.seeding import seed
 from curex.bench.workload import BenchWorld, new_world
 from curex.block_watch import BlockWatcher
+from curex.bus import observer_access, open_bus
 from curex.stack_settings import processor_settings
+from infra.kafka.principals import BENCH
+from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
 from processors.records import LocalRecordsStore
-from producers.publisher import CommandPublisher
-from service_runtime.kafka_producer import durable_producer
 
 
 @contextmanager
@@ -63,20 +64,19 @@ class BenchResult:
 
 
 async def _pipeline_phases(
-    bootstrap: str,
+    stack: InfraSettings,
     read_model_port: int,
     database_url: str,
     world: BenchWorld,
     options: BenchOptions,
     say: Callable[[str], None],
 ) -> tuple[tuple[PhaseResult, ...], PhaseResult]:
-    settings = processor_settings(InfraSettings())
+    settings = processor_settings(stack)
     key = settings.pseudonym_key.encode()
-    producer = durable_producer(bootstrap)
-    await producer.start()
-    try:
-        publisher = CommandPublisher(producer)
-        async with BlockWatcher(bootstrap) as watcher:
+    observer = observer_access(stack)
+    async with open_bus(stack) as bus:
+        publisher = bus.publisher
+        async with BlockWatcher(observer) as watcher:
             say(f"seeding organisations {world.requesting_org} and {world.source_org}")
             await seed(
                 world,
@@ -95,14 +95,14 @@ async def _pipeline_phases(
             fixed_rates: list[PhaseResult] = []
             for rate in options.rates:
                 say(f"fixed rate: {rate:g} creates/s for {options.duration_s:g}s")
-                await wait_projected(bootstrap, database_url, options.deadline_s)
+                await wait_projected(observer, database_url, options.deadline_s)
                 lag_before = await lag_buckets(read_model_port)
                 with collector_paused():
                     offered = await offer_at_rate(
                         publisher, world, rate, options.duration_s, options.deadline_s
                     )
                     phase = await settle(watcher, offered, options.deadline_s)
-                await wait_projected(bootstrap, database_url, options.deadline_s)
+                await wait_projected(observer, database_url, options.deadline_s)
                 lag = p99_bound(lag_before, await lag_buckets(read_model_port))
                 fixed_rates.append(replace(phase, read_model_lag_p99_s=lag))
             say(f"saturation: {options.saturation_count} creates flat out")
@@ -110,32 +110,31 @@ async def _pipeline_phases(
                 publisher, world, options.saturation_count, options.deadline_s
             )
             saturation = await settle(watcher, offered, options.deadline_s)
-    finally:
-        await producer.stop()
     return tuple(fixed_rates), saturation
 
 
 async def run_bench(
-    bootstrap: str,
+    stack: InfraSettings,
     read_model_port: int,
     database_url: str,
     pids: Mapping[str, int],
     options: BenchOptions,
     say: Callable[[str], None],
 ) -> BenchResult:
-    world = new_world(processor_settings(InfraSettings()).pseudonym_key.encode())
+    world = new_world(processor_settings(stack).pseudonym_key.encode())
+    bench = kafka_access(stack, BENCH)
     payload = world.emergency_transfer("base", 0).model_dump_json().encode()
     try:
         async with (
             RssSampler(pids) as rss,
-            baseline_topics(bootstrap, world.run_id) as topics,
+            baseline_topics(bench, world.run_id) as topics,
         ):
             fixed_rates, saturation = await _pipeline_phases(
-                bootstrap, read_model_port, database_url, world, options, say
+                stack, read_model_port, database_url, world, options, say
             )
             say(f"baseline: {options.saturation_count} records through one raw Kafka hop")
             baseline = await run_baseline(
-                bootstrap, topics, payload, options.saturation_count, options.deadline_s
+                bench, topics, payload, options.saturation_count, options.deadline_s
             )
     except KafkaError as exc:
         raise BenchError(f"Kafka failed during the bench: {exc!r}") from exc

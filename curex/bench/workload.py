@@ -40,11 +40,12 @@ class BenchWorld:
 
 def new_world(pseudonym_key: bytes) -> BenchWorld:
     run_id = secrets.token_hex(4).upper()
-    source_org = f"BY-R{run_id}"
+    # The network's members: only they have gateways to sign and principals to feed scores.
+    source_org = "ES-SERMAS"
     patient_id = f"BENCH-{run_id}"
     return BenchWorld(
         run_id=run_id,
-        requesting_org=f"BX-R{run_id}",
+        requesting_org="SE-KI",
         source_org=source_org,
         patient_id=patient_id,
         patient_pseudonym=pseudonymise(pseudonym_key, source_org, patient_id),

@@ -124,9 +124,10 @@ def user_msp_dir(settings: InfraSettings, org: FabricOrg, user: str) -> Path:
 
 
 def gateway_connection(
-    settings: InfraSettings, org_id: str, user: str = CLIENT_USER
+    settings: InfraSettings, org_id: str, user: str = CLIENT_USER, *, with_identity: bool = True
 ) -> FabricConnection:
-    """The peer, TLS and identity files of `org_id`'s client `user` (exist once `up` ran)."""
+    """`org_id`'s peer and TLS files and, ``with_identity``, its client `user`'s certificate
+    and key (exist once `up` ran)."""
     org = fabric_org(settings, org_id)
     msp = user_msp_dir(settings, org, user)
     return FabricConnection(
@@ -135,11 +136,16 @@ def gateway_connection(
         tls_root_cert=org_tls_ca(settings, org),
         tls_server_name=peer_host_name(org),
         # cryptogen's fixed file names.
-        signcert=msp / "signcerts" / f"{user}@{org.domain}-cert.pem",
-        private_key=msp / "keystore" / "priv_sk",
+        signcert=msp / "signcerts" / f"{user}@{org.domain}-cert.pem" if with_identity else None,
+        private_key=msp / "keystore" / "priv_sk" if with_identity else None,
     )
 
 
-def gateway_connections(settings: InfraSettings, user: str = CLIENT_USER) -> list[FabricConnection]:
-    """Every member organisation's client `user` and peer, as a ledger gateway takes them."""
-    return [gateway_connection(settings, org.msp_id, user) for org in settings.fabric_orgs]
+def gateway_connections(
+    settings: InfraSettings, own_org: str, user: str = CLIENT_USER
+) -> list[FabricConnection]:
+    """Every member's peer, with `own_org`'s client identity only: a gateway's settings."""
+    return [
+        gateway_connection(settings, org.msp_id, user, with_identity=org.msp_id == own_org)
+        for org in settings.fabric_orgs
+    ]

@@ -163,7 +163,7 @@ def chaincode_env(settings: InfraSettings, org: FabricOrg) -> dict[str, str]:
     return {
         "CUREX_CHAINCODE_ID": chaincode_package(settings, org).package_id,
         "CUREX_CHAINCODE_ADDRESS": chaincode_address(settings, org),
-        "CUREX_FABRIC_MEMBERS": ",".join(member.msp_id for member in settings.fabric_orgs),
+        "CUREX_NETWORK": settings.network.to_env(),
     }
 
 

@@ -1,4 +1,11 @@
-"""Configuring, formatting and launching the single-node KRaft Kafka broker."""
+"""Configuring, formatting and launching the single-node KRaft Kafka broker.
+
+Every listener authenticates (SASL over loopback): clients with SCRAM-SHA-512, the broker
+and controller themselves with PLAIN from this configuration (so they need no credential
+in the metadata log they are still loading), and the StandardAuthorizer denies whatever
+no ACL allows. A PLAINTEXT controller listener would make ``User:ANONYMOUS`` a super user,
+so none is configured. The file holds the broker's passwords: it is written 0600.
+"""
 
 import base64
 import subprocess
@@ -8,6 +15,7 @@ from pathlib import Path
 from infra.errors import StorageFormatFailed
 from infra.java import find_java
 from infra.kafka.jars import KAFKA_RESOURCES, fetch_kafka_jars, kafka_jars_dir
+from infra.kafka.security import BROKER_USER, CONTROLLER_USER, kafka_password
 from infra.progress import ProgressReporter
 from infra.settings import InfraSettings
 
@@ -28,18 +36,42 @@ def server_properties_path(settings: InfraSettings) -> Path:
     return settings.config_dir / "kafka-server.properties"
 
 
+def _plain_jaas(user: str, password: str) -> str:
+    return (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{user}" password="{password}" user_{user}="{password}";'
+    )
+
+
 def server_properties(settings: InfraSettings) -> str:
     host = settings.kafka_host
     controller = f"{host}:{settings.kafka_controller_port}"
+    broker_password = kafka_password(settings, BROKER_USER)
+    controller_password = kafka_password(settings, CONTROLLER_USER)
     lines = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.bootstrap.servers": controller,
-        "listeners": f"PLAINTEXT://{settings.kafka_bootstrap},CONTROLLER://{controller}",
-        "advertised.listeners": f"PLAINTEXT://{settings.kafka_bootstrap}",
+        "listeners": f"CLIENT://{settings.kafka_bootstrap},CONTROLLER://{controller}",
+        "advertised.listeners": f"CLIENT://{settings.kafka_bootstrap}",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "inter.broker.listener.name": "CLIENT",
+        "sasl.mechanism.inter.broker.protocol": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
+        "listener.name.client.scram-sha-512.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
+        # PLAIN on the client listener knows only the broker's own user.
+        "listener.name.client.plain.sasl.jaas.config": _plain_jaas(BROKER_USER, broker_password),
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _plain_jaas(
+            CONTROLLER_USER, controller_password
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{BROKER_USER};User:{CONTROLLER_USER}",
         "log.dirs": str(settings.kafka_data_dir),
         "offsets.topic.replication.factor": "1",
         "transaction.state.log.replication.factor": "1",
@@ -56,6 +88,8 @@ def server_properties(settings: InfraSettings) -> str:
 def write_server_properties(settings: InfraSettings) -> Path:
     path = server_properties_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_text(server_properties(settings))
     return path
 

@@ -11,12 +11,14 @@ from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
     ContractError,
     ContractFailure,
+    EventIdConflict,
     IllegalTransition,
     InvalidArgument,
     NotAParty,
     RoleNotAllowed,
     TransferExists,
     UnknownTransfer,
+    WrongSigner,
 )
 from ledger_gateway.chaincode.state_store import HistoryEntry, StateStore, composite_key
 
@@ -27,6 +29,7 @@ __all__ = [
     "ConditionNotMet",
     "ContractError",
     "ContractFailure",
+    "EventIdConflict",
     "HistoryEntry",
     "IllegalTransition",
     "InvalidArgument",
@@ -36,6 +39,7 @@ __all__ = [
     "TransferContract",
     "TransferExists",
     "UnknownTransfer",
+    "WrongSigner",
     "check_permitted",
     "composite_key",
 ]

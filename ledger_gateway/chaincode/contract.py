@@ -1,11 +1,14 @@
 """The transfer contract: the one place where transition rules are enforced.
 
 Pure and deterministic: everything it knows comes from the state store (world state,
-transaction id and timestamp), so the embedded ledger and Fabric peers reach the same
-result. A transaction replayed with the same ``event_id`` returns the first result and
-writes nothing.
+transaction id and timestamp), the network's configuration and the signer its host
+authenticated, so the embedded ledger and Fabric peers reach the same result. A command
+replayed with the same ``event_id`` returns the first result and writes nothing; another
+command under a used ``event_id`` is refused.
 """
 
+import hashlib
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -31,10 +34,13 @@ from schemas import (
     TxResult,
     rule_for,
 )
+from schemas.network import Network
 from schemas.parties import parties_of
 
 from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
+    ContractFailure,
+    EventIdConflict,
     IllegalTransition,
     InvalidArgument,
     NotAParty,
@@ -43,6 +49,7 @@ from ledger_gateway.chaincode.errors import (
     UnknownTransfer,
 )
 from ledger_gateway.chaincode.risk_audit import audit
+from ledger_gateway.chaincode.signers import check_signer
 from ledger_gateway.chaincode.state_store import (
     HistoryEntry,
     StateStore,
@@ -59,6 +66,24 @@ BY_REQUESTING_ORG = "by-requesting-org"
 BY_SOURCE_ORG = "by-source-org"
 BY_PATIENT = "by-patient"
 _INDEX_VALUE = b"\x00"  # Fabric refuses empty values
+# How far ahead of the transaction's time an assessment may be dated (clock skew).
+MAX_ASSESSMENT_SKEW = timedelta(minutes=5)
+
+
+def command_digest(actor: Actor, tx: Transaction) -> str:
+    """What an event id is bound to: who asked for which transaction (not when it was sent)."""
+    document = {"actor": actor.model_dump(mode="json"), "tx": tx.model_dump(mode="json")}
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _recorded(raw: bytes) -> tuple[str | None, TxResult]:
+    """An idempotency record: the command's digest and its result. Records written before
+    digests were kept hold the bare result; their digest is unknown."""
+    document = json.loads(raw)
+    if isinstance(document, dict) and set(document) == {"digest", "result"}:
+        return str(document["digest"]), TxResult.model_validate(document["result"])
+    return None, TxResult.model_validate(document)
 
 
 def check_permitted(
@@ -79,19 +104,30 @@ def check_permitted(
 
 
 class TransferContract:
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, network: Network | None = None) -> None:
         self._store = store
+        # Only submissions need it: reads may construct the contract without one.
+        self._network = network
 
     # ---- entry point -------------------------------------------------------------
 
-    def submit(self, event_id: str, actor: Actor, tx: Transaction) -> TxResult:
-        """Execute ``tx`` once per ``event_id``; a replay returns the recorded result."""
+    def submit(self, event_id: str, actor: Actor, tx: Transaction, signer: str) -> TxResult:
+        """Execute ``tx`` once per ``event_id``, signed by ``signer`` (the member the host
+        authenticated); the same command again returns the recorded result."""
+        if self._network is None:
+            raise ContractFailure("the contract host gave no network configuration")
+        check_signer(self._network, signer, actor)
         idempotency_key = composite_key(IDEMPOTENCY, event_id)
+        digest = command_digest(actor, tx)
         recorded = self._store.get_state(idempotency_key)
         if recorded is not None:
-            return TxResult.model_validate_json(recorded)
+            recorded_digest, result = _recorded(recorded)
+            if recorded_digest not in (None, digest):
+                raise EventIdConflict(f"event id {event_id} was used by another command")
+            return result
         result = self._execute(actor, tx)
-        self._store.put_state(idempotency_key, result.model_dump_json().encode())
+        record = {"digest": digest, "result": result.model_dump(mode="json")}
+        self._store.put_state(idempotency_key, json.dumps(record, sort_keys=True).encode())
         return result
 
     def _execute(self, actor: Actor, tx: Transaction) -> TxResult:
@@ -116,6 +152,8 @@ class TransferContract:
 
     def _record_risk_score(self, actor: Actor, assessment: RiskAssessment) -> TxResult:
         self._require_org_operator(actor, assessment.org_id)
+        if assessment.assessed_at > self._store.get_tx_timestamp() + MAX_ASSESSMENT_SKEW:
+            raise InvalidArgument("the assessment is dated in the future")
         key = composite_key(RISK, assessment.org_id)
         latest = self.risk_assessment(assessment.org_id)
         # Out-of-order delivery must not replace a newer assessment with an older one.

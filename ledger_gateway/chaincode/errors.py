@@ -6,6 +6,8 @@ ContractError
  ├── IllegalTransition      (ILLEGAL_TRANSITION: the table has no such move now)
  ├── RoleNotAllowed         (ROLE_NOT_ALLOWED)
  ├── NotAParty              (NOT_A_PARTY)
+ │    └── WrongSigner        (WRONG_SIGNER: signed by a member that does not host the actor)
+ ├── EventIdConflict        (EVENT_ID_CONFLICT: an event id already used by another command)
  ├── ConditionNotMet        (CONDITION_NOT_MET: e.g. no emergency declared, deadline not reached)
  ├── InvalidArgument        (INVALID_ARGUMENT)
  └── ContractFailure        (CONTRACT_FAILURE: the contract itself failed; a defect to fix)
@@ -45,6 +47,14 @@ class NotAParty(ContractError):
     code = "NOT_A_PARTY"
 
 
+class WrongSigner(NotAParty):
+    code = "WRONG_SIGNER"
+
+
+class EventIdConflict(ContractError):
+    code = "EVENT_ID_CONFLICT"
+
+
 class ConditionNotMet(ContractError):
     code = "CONDITION_NOT_MET"
 
@@ -55,3 +65,14 @@ class InvalidArgument(ContractError):
 
 class ContractFailure(ContractError):
     code = "CONTRACT_FAILURE"
+
+
+def error_class(code: str) -> type[ContractError] | None:
+    """The error a refusal's code names, among every kind the contract raises."""
+    found: dict[str, type[ContractError]] = {}
+    pending: list[type[ContractError]] = [ContractError]
+    while pending:
+        kind = pending.pop()
+        found.setdefault(kind.code, kind)
+        pending += kind.__subclasses__()
+    return found.get(code)

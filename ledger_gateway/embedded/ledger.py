@@ -1,9 +1,12 @@
 """The embedded ledger: the transfer contract over SQLite, in hash-chained blocks.
 
-Each ``submit`` call executes its commands in order and commits those that succeed as
-one block (previous hash, Merkle root of the block's transactions, timestamp) in a
-single SQLite transaction, together with world state and history. ``verify`` recomputes
-the chain from the stored transactions.
+Each ``submit`` call takes one organisation's signed batch, authenticates it against the
+members' registered keys, executes the commands in order and commits those that succeed
+as one block (previous hash, Merkle root of the block's transactions, timestamp) with the
+batch's signature, together with world state and history, in a single SQLite transaction
+that holds the write lock from the first read: each organisation's gateway writes the same
+file. ``verify`` recomputes the chain from the stored transactions and checks that every
+signed block's transactions are among the digests its signer signed.
 """
 
 import base64
@@ -19,6 +22,7 @@ import orjson
 
 from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
+from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
 from ledger_gateway.embedded.store import PendingState, TxStateStore
 from ledger_gateway.port import (
     BlockView,
@@ -29,6 +33,7 @@ from ledger_gateway.port import (
     VerifyReport,
 )
 from schemas import LedgerCommand, LedgerHistoryItem, Transfer, TxResult
+from schemas.network import Network
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
@@ -55,6 +60,12 @@ CREATE TABLE IF NOT EXISTS history (
     value BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_key ON history (key, block_number, position);
+CREATE TABLE IF NOT EXISTS block_signatures (
+    block_number INTEGER PRIMARY KEY,
+    signer TEXT NOT NULL,
+    signature BLOB NOT NULL,
+    digests BLOB NOT NULL
+);
 """
 
 Clock = Callable[[], datetime]
@@ -71,12 +82,23 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 
 class EmbeddedLedger:
-    def __init__(self, path: Path, clock: Clock = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        path: Path,
+        network: Network,
+        membership: Membership,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Another gateway may hold the write lock for a batch: wait for it, never fail.
+        self._conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=60.0
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        self._network = network
+        self._membership = membership
         self._clock = clock
 
     def close(self) -> None:
@@ -84,19 +106,36 @@ class EmbeddedLedger:
 
     # ---- writes ---------------------------------------------------------------------
 
-    def submit(self, commands: list[LedgerCommand]) -> list[Outcome]:
+    def submit(self, batch: SignedBatch) -> list[Outcome]:
+        digests = batch.digests
+        try:
+            signer = self._membership.authenticate(batch, digests)
+        except ContractError as error:
+            return [Rejected(command, error) for command in batch.commands]
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            outcomes = self._execute_block(batch, signer, digests)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    def _execute_block(
+        self, batch: SignedBatch, signer: str, digests: list[bytes]
+    ) -> list[Outcome]:
         number, previous_hash = self._next_block()
         pending = PendingState()
         outcomes: list[Outcome] = []
         bodies: list[tuple[str, bytes, dict[str, bytes], datetime]] = []
         pending_blocks: dict[str, int] = {}
-        for command in commands:
+        for command in batch.commands:
             tx_id = tx_id_for(str(command.event_id))
             timestamp = self._clock()
             store = TxStateStore(self._conn, pending, tx_id, timestamp)
             try:
-                result = TransferContract(store).submit(
-                    str(command.event_id), command.actor, command.tx
+                result = TransferContract(store, self._network).submit(
+                    str(command.event_id), command.actor, command.tx, signer
                 )
             except ContractError as error:
                 outcomes.append(Rejected(command, error))
@@ -118,6 +157,7 @@ class EmbeddedLedger:
                     "tx_id": tx_id,
                     "timestamp": timestamp.isoformat(),
                     "command": command.model_dump(mode="json"),
+                    "signer": signer,
                     "result": result.model_dump(mode="json"),
                     "writes": sorted(
                         [k, base64.b64encode(v).decode()] for k, v in store.writes.items()
@@ -128,7 +168,11 @@ class EmbeddedLedger:
             pending_blocks[tx_id] = number
             outcomes.append(Committed(command, result, tx_id, number, replayed=False))
         if bodies:
-            self._commit_block(number, previous_hash, bodies)
+            self._write_block(number, previous_hash, bodies)
+            self._conn.execute(
+                "INSERT INTO block_signatures VALUES (?, ?, ?, ?)",
+                (number, signer, batch.signature, b"".join(digests)),
+            )
         return outcomes
 
     def _next_block(self) -> tuple[int, str]:
@@ -145,53 +189,49 @@ class EmbeddedLedger:
             raise LookupError(f"transaction {tx_id} is recorded as processed but not stored")
         return int(row[0])
 
-    def _commit_block(
+    def _write_block(
         self,
         number: int,
         previous_hash: str,
         bodies: list[tuple[str, bytes, dict[str, bytes], datetime]],
     ) -> None:
+        """Stores the block, its transactions, world state and history: inside ``submit``'s
+        transaction, so all of it commits or none."""
         timestamp = self._clock().isoformat()
         root = merkle_root([body for _, body, _, _ in bodies])
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
-                (
-                    number,
-                    previous_hash,
-                    root,
-                    timestamp,
-                    block_hash(number, previous_hash, root, timestamp),
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO transactions VALUES (?, ?, ?, ?)",
-                [
-                    (tx_id, number, position, body)
-                    for position, (tx_id, body, _, _) in enumerate(bodies)
-                ],
-            )
-            # A later transaction of the block overwrites an earlier one's value.
-            latest = {key: value for _, _, writes, _ in bodies for key, value in writes.items()}
-            conn.executemany(
-                "INSERT INTO world_state VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(latest.items()),
-            )
-            conn.executemany(
-                "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (key, number, position, tx_id, tx_time.isoformat(), value)
-                    for position, (tx_id, _, writes, tx_time) in enumerate(bodies)
-                    for key, value in writes.items()
-                ],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        conn.execute(
+            "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
+            (
+                number,
+                previous_hash,
+                root,
+                timestamp,
+                block_hash(number, previous_hash, root, timestamp),
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO transactions VALUES (?, ?, ?, ?)",
+            [
+                (tx_id, number, position, body)
+                for position, (tx_id, body, _, _) in enumerate(bodies)
+            ],
+        )
+        # A later transaction of the block overwrites an earlier one's value.
+        latest = {key: value for _, _, writes, _ in bodies for key, value in writes.items()}
+        conn.executemany(
+            "INSERT INTO world_state VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            list(latest.items()),
+        )
+        conn.executemany(
+            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (key, number, position, tx_id, tx_time.isoformat(), value)
+                for position, (tx_id, _, writes, tx_time) in enumerate(bodies)
+                for key, value in writes.items()
+            ],
+        )
 
     # ---- reads ----------------------------------------------------------------------
 
@@ -220,6 +260,8 @@ class EmbeddedLedger:
             timestamp=datetime.fromisoformat(document["timestamp"]),
             command=LedgerCommand.model_validate(document["command"]),
             result=TxResult.model_validate(document["result"]),
+            # Transactions from before commands were signed name no signer.
+            signer=document.get("signer"),
         )
 
     def _read_contract(self) -> TransferContract:
@@ -303,6 +345,21 @@ class EmbeddedLedger:
             return VerifyReport(False, checked, int(orphans), "transactions outside any block")
         return VerifyReport(True, checked)
 
+    def _signed_digests(self, number: int) -> tuple[str, frozenset[bytes]] | None:
+        """The block's signer and the digests it signed; None for a block from before
+        batches were signed. A signature that does not verify signs nothing."""
+        row = self._conn.execute(
+            "SELECT signer, signature, digests FROM block_signatures WHERE block_number = ?",
+            (number,),
+        ).fetchone()
+        if row is None:
+            return None
+        signer, signature, joined = str(row[0]), bytes(row[1]), bytes(row[2])
+        digests = [joined[i : i + 32] for i in range(0, len(joined), 32)]
+        if not self._membership.verifies(signer, signature, digests):
+            return signer, frozenset()
+        return signer, frozenset(digests)
+
     def _block_problem(
         self,
         expected_number: int,
@@ -325,6 +382,7 @@ class EmbeddedLedger:
         bodies = [bytes(body) for _, _, body in rows]
         if merkle_root(bodies) != root:
             return "Merkle root does not match the block's transactions"
+        signed = self._signed_digests(expected_number)
         for tx_id, position, body in rows:
             try:
                 document = json.loads(body)
@@ -336,6 +394,11 @@ class EmbeddedLedger:
                 position,
             ):
                 return f"transaction {tx_id!r} is filed under the wrong id or place"
+            if signed is not None and (
+                document.get("signer") != signed[0]
+                or stored_command_digest(document.get("command")) not in signed[1]
+            ):
+                return f"transaction {tx_id!r} is not among what its block's signer signed"
         if (
             not isinstance(timestamp, str)
             or block_hash(expected_number, str(previous_hash), str(root), timestamp) != stored_hash

@@ -10,20 +10,30 @@ from pathlib import Path
 from typing import TypeVar
 
 from ledger_gateway.embedded.ledger import EmbeddedLedger
+from ledger_gateway.embedded.signing import CommandSigner, Membership
 from ledger_gateway.port import BlockView, CommittedTx, Outcome, VerifyReport
 from schemas import LedgerCommand, LedgerHistoryItem, Transfer
+from schemas.network import Network
 
 T = TypeVar("T")
 
 
 class EmbeddedLedgerPort:
-    def __init__(self, ledger: EmbeddedLedger) -> None:
+    def __init__(self, ledger: EmbeddedLedger, signer: CommandSigner | None = None) -> None:
         self.ledger = ledger
+        # None: a read-only port (the Blockchain API); it cannot submit.
+        self._signer = signer
         self._lock = asyncio.Lock()
 
     @classmethod
-    def open(cls, path: Path) -> "EmbeddedLedgerPort":
-        return cls(EmbeddedLedger(path))
+    def open(
+        cls,
+        path: Path,
+        network: Network,
+        membership: Membership,
+        signer: CommandSigner | None = None,
+    ) -> "EmbeddedLedgerPort":
+        return cls(EmbeddedLedger(path, network, membership), signer)
 
     def close(self) -> None:
         self.ledger.close()
@@ -33,7 +43,10 @@ class EmbeddedLedgerPort:
             return await asyncio.to_thread(call)
 
     async def submit(self, commands: list[LedgerCommand]) -> list[Outcome]:
-        return await self._run(lambda: self.ledger.submit(commands))
+        if self._signer is None:
+            raise RuntimeError("this ledger port was opened without a signing key")
+        batch = self._signer.sign(commands)
+        return await self._run(lambda: self.ledger.submit(batch))
 
     async def committed_after(
         self, block_number: int, position: int = -1, limit: int = 1000

@@ -1,5 +1,6 @@
-"""How the gateway reaches one member organisation of the Fabric network: its peer and the
-client identity it signs with, as given in its settings (``CUREX_FABRIC_CONNECTIONS``)."""
+"""How the gateway reaches the Fabric network's member peers, as given in its settings
+(``CUREX_FABRIC_CONNECTIONS``): every member's peer, and the client identity (certificate
+and key) of its own organisation only."""
 
 from pathlib import Path
 
@@ -7,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class FabricConnection(BaseModel):
-    """One member organisation's peer and client identity files."""
+    """One member organisation's peer, and its client identity files if it is the gateway's."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -18,6 +19,6 @@ class FabricConnection(BaseModel):
     tls_root_cert: Path
     # The name in the peer's TLS certificate.
     tls_server_name: str
-    # The client identity: certificate and private key (PEM).
-    signcert: Path
-    private_key: Path
+    # The client identity: certificate and private key (PEM); only the gateway's own org.
+    signcert: Path | None = None
+    private_key: Path | None = None

@@ -22,17 +22,8 @@ import grpc
 from fabric_protos.gateway import gateway_pb2
 from google.rpc.status_pb2 import Status
 
-from ledger_gateway.chaincode import (
-    ConditionNotMet,
-    ContractError,
-    ContractFailure,
-    IllegalTransition,
-    InvalidArgument,
-    NotAParty,
-    RoleNotAllowed,
-    TransferExists,
-    UnknownTransfer,
-)
+from ledger_gateway.chaincode import ContractError, ContractFailure
+from ledger_gateway.chaincode.errors import error_class
 from schemas import TransferState
 
 CONTRACT_PREFIX = "CUREX:"
@@ -52,19 +43,6 @@ _NO_ENDORSERS = (
 )
 # The gateway's message when its first endorser agreed but a later one did not.
 _LATER_ENDORSER_FAILED = "failed to collect enough transaction endorsements"
-_CONTRACT_ERRORS: dict[str, type[ContractError]] = {
-    error.code: error
-    for error in (
-        UnknownTransfer,
-        TransferExists,
-        IllegalTransition,
-        RoleNotAllowed,
-        NotAParty,
-        ConditionNotMet,
-        InvalidArgument,
-        ContractFailure,
-    )
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +118,7 @@ class ContractRejected(GatewayError):
         return not self.unanimous
 
     def contract_error(self) -> ContractError:
-        kind = _CONTRACT_ERRORS.get(self.contract_code)
+        kind = error_class(self.contract_code)
         if kind is None:
             return ContractFailure(f"{self.contract_code}: {self.reason}", self.current_state)
         return kind(self.reason, self.current_state)

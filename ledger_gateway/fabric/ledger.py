@@ -1,14 +1,15 @@
 """The Fabric adapter of the ledger port: the transfer chaincode through Fabric Gateways.
 
-``submit`` runs each command as one Fabric transaction, signed by the member organisation
-that hosts the actor's org (members host themselves; other orgs are hosted by
-``host_org``). Commands of one transfer (one correlation id) run strictly one after the
-other; different transfers run concurrently, at most ``max_in_flight`` at a time. A
-command counts as committed once every member peer has committed its block, so the next
-command of the same transfer is endorsed against the state it left, whichever peer
-endorses it (see ``commits``: ``connect`` follows each peer's filtered blocks).
+``submit`` runs each command as one Fabric transaction, signed with the one client identity
+this ledger holds (its organisation's: a gateway never holds another's key; the chaincode
+refuses a command whose actor that organisation does not host). Commands of one transfer
+(one correlation id) run strictly one after the other; different transfers run
+concurrently, at most ``max_in_flight`` at a time. A command counts as committed once
+every member peer has committed its block, so the next command of the same transfer is
+endorsed against the state it left, whichever peer endorses it (see ``commits``:
+``connect`` follows each peer's filtered blocks).
 
-Reads come from the ``reader_org`` peer: world state through the chaincode's query
+Reads come from the signing organisation's own peer: world state through the chaincode's query
 functions, blocks through the Deliver service, block numbers through qscc.
 """
 
@@ -61,19 +62,14 @@ log = structlog.get_logger()
 CHAINCODE = "curex-transfer"
 CHANNEL = "curex"
 TX_EVENT = "curex.transaction"
-DEFAULT_HOST_ORG = "ES-SERMAS"
 
 
 @dataclass(frozen=True, slots=True)
-class FabricMember:
-    """A member organisation: its client identity and its peer."""
+class FabricPeer:
+    """A member organisation's peer."""
 
-    identity: SigningIdentity
+    msp_id: str
     endpoint: PeerEndpoint
-
-    @property
-    def msp_id(self) -> str:
-        return self.identity.msp_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +114,19 @@ class FabricLedger:
         self,
         clients: Mapping[str, GatewayClient],
         *,
-        host_org: str = DEFAULT_HOST_ORG,
-        reader_org: str | None = None,
+        signer_org: str,
         chaincode: str = CHAINCODE,
         max_in_flight: int = 64,
         retry: RetryPolicy = RetryPolicy(),
         commits: Mapping[str, CommitSource] | None = None,
     ) -> None:
-        if host_org not in clients:
-            raise ValueError(f"the host org {host_org} is not a member: {sorted(clients)}")
+        if signer_org not in clients:
+            raise ValueError(f"no peer of the signing org {signer_org}: {sorted(clients)}")
         self._clients = dict(clients)
         # Default: each peer's CommitStatus, a signed call per transaction and peer.
         self._commits = dict(commits or {org: StatusCommits(c) for org, c in clients.items()})
-        self._host_org = host_org
-        self._reader_client = self._clients[reader_org or host_org]
+        self._signer_org = signer_org
+        self._reader_client = self._clients[signer_org]
         self._reader = BlockReader(self._reader_client)
         self._chaincode = chaincode
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -142,23 +137,19 @@ class FabricLedger:
     @classmethod
     def connect(
         cls,
-        members: Sequence[FabricMember],
+        identity: SigningIdentity,
+        peers: Sequence[FabricPeer],
         *,
         channel: str = CHANNEL,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
-        host_org: str = DEFAULT_HOST_ORG,
-        reader_org: str | None = None,
         max_in_flight: int = 64,
     ) -> "FabricLedger":
-        """Opens a gateway connection per member, and follows each member peer's filtered
-        blocks to learn of commits; call inside the event loop."""
-        clients = {
-            m.msp_id: GatewayClient(m.endpoint, m.identity, channel, timeouts) for m in members
-        }
+        """Opens a gateway connection to each member's peer with ``identity``, and follows
+        each peer's filtered blocks to learn of commits; call inside the event loop."""
+        clients = {p.msp_id: GatewayClient(p.endpoint, identity, channel, timeouts) for p in peers}
         return cls(
             clients,
-            host_org=host_org,
-            reader_org=reader_org,
+            signer_org=identity.msp_id,
             max_in_flight=max_in_flight,
             commits={org: DeliverCommits(client) for org, client in clients.items()},
         )
@@ -167,12 +158,14 @@ class FabricLedger:
         await asyncio.gather(*(source.close() for source in self._commits.values()))
         await asyncio.gather(*(client.close() for client in self._clients.values()))
 
-    def client_for(self, org: str) -> GatewayClient:
-        """The gateway (and identity) that signs for actors of ``org``."""
-        return self._clients[self._member_for(org)]
+    @property
+    def signer_org(self) -> str:
+        return self._signer_org
 
-    def _member_for(self, org: str) -> str:
-        return org if org in self._clients else self._host_org
+    @property
+    def signing_client(self) -> GatewayClient:
+        """The connection to this organisation's own peer, with its identity."""
+        return self._clients[self._signer_org]
 
     # ---- writes ---------------------------------------------------------------------
 
@@ -196,7 +189,7 @@ class FabricLedger:
         return [outcome for outcome in outcomes if outcome is not None]
 
     async def _submit_one(self, command: LedgerCommand) -> Outcome:
-        member = self._member_for(command.actor.org)
+        member = self._signer_org
         payload = command.model_dump_json()
         give_up_at = time.monotonic() + self._retry.unavailable_s
         attempt = 0
@@ -371,7 +364,15 @@ class FabricLedger:
                 )
                 continue
             committed.append(
-                CommittedTx(block.number, entry.position, tx.tx_id, tx.timestamp, command, result)
+                CommittedTx(
+                    block.number,
+                    entry.position,
+                    tx.tx_id,
+                    tx.timestamp,
+                    command,
+                    result,
+                    signer=tx.creator_msp_id,
+                )
             )
         return committed
 

@@ -22,6 +22,7 @@ from producers.api.problems import install_error_handlers
 from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
+from read_model.idempotency import IdempotencyKeys
 from read_model.queries import ApplicationsDatabase
 from service_runtime.kafka_producer import durable_producer
 from service_runtime.service_http import add_health_and_metrics
@@ -42,14 +43,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
             )
             await pool.open(wait=True, timeout=60)
             resources.push_async_callback(pool.close)
-            producer = durable_producer(settings.kafka_bootstrap)
+            producer = durable_producer(settings.kafka)
             await producer.start()
             resources.push_async_callback(producer.stop)
             ledger_http = httpx.AsyncClient(timeout=settings.ledger_timeout_s)
             resources.push_async_callback(ledger_http.aclose)
             database = ApplicationsDatabase(pool)
             notifications = NotificationHub()
-            follower = asyncio.create_task(follow_blocks(notifications, settings.kafka_bootstrap))
+            follower = asyncio.create_task(follow_blocks(notifications, settings.kafka))
             resources.push_async_callback(_cancelled, follower)
             tokens = TokenValidator(settings.users_issuer)
             app.state.services = Services(
@@ -57,6 +58,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 tokens=tokens,
                 publisher=CommandPublisher(producer),
                 database=database,
+                idempotency=IdempotencyKeys(pool),
                 accounts=Accounts(settings),
                 ledger=BlockchainApi.from_settings(ledger_http, settings),
                 create_limits=CreateLimits(

@@ -11,6 +11,7 @@ from producers.api.ledger_client import BlockchainApi
 from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
+from read_model.idempotency import IdempotencyKeys
 from read_model.queries import ApplicationsDatabase
 from service_runtime.errors import TokenError
 from service_runtime.tokens import TokenValidator
@@ -23,6 +24,7 @@ class Services:
     tokens: TokenValidator
     publisher: CommandPublisher
     database: ApplicationsDatabase
+    idempotency: IdempotencyKeys
     accounts: Accounts
     ledger: BlockchainApi
     create_limits: CreateLimits

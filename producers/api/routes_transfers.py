@@ -17,9 +17,10 @@ from producers.api.models import (
     TransferPage,
 )
 from producers.authorization import authorise, authorise_create
-from producers.errors import BadRequest, NotAParty, TransferNotFound
+from producers.errors import BadRequest, IdempotencyKeyReused, NotAParty, TransferNotFound
 from read_model.cursor import BadCursor, Cursor
 from read_model.documents import HistoryEntry, TransferView
+from read_model.idempotency import digest
 from read_model.queries import ListFilter, Side, Viewer
 from schemas import (
     ACTION_COMMANDS,
@@ -33,17 +34,41 @@ from schemas import (
 from service_runtime.users import Principal
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
+CONSENT_ACTIONS = frozenset({Action.GRANT_CONSENT, Action.REFUSE_CONSENT})
 IdempotencyKey = Annotated[
     uuid.UUID | None,
-    Header(description="Repeat a request with the same key and it takes effect once"),
+    Header(
+        description=(
+            "Repeat a request with the same key and it takes effect once. A key belongs to "
+            "one user, route and transfer for 24 hours; sent with another request it is "
+            "refused with 422."
+        )
+    ),
 ]
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422)
 }
 
 
-def _event_id(principal: Principal, key: uuid.UUID | None) -> uuid.UUID:
-    return uuid.uuid4() if key is None else uuid.uuid5(key, principal.user_id)
+async def _event_id(
+    ctx: ServicesDep,
+    principal: Principal,
+    key: uuid.UUID | None,
+    route: str,
+    transfer_id: str = "",
+    request: str = "",
+) -> uuid.UUID:
+    """A fresh event id, or the one ``key`` stands for: scoped to the user, the route and the
+    transfer, and refused (422) when the key was first sent with another request."""
+    if key is None:
+        return uuid.uuid4()
+    scope = "\x1f".join((principal.user_id, route, transfer_id))
+    claimed = await ctx.idempotency.claim(digest(scope, str(key)), digest(request))
+    if not claimed:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was first used with a different request; use a new key"
+        )
+    return uuid.uuid5(key, scope)
 
 
 async def _visible(ctx: ServicesDep, principal: Principal, transfer_id: str) -> TransferView:
@@ -67,7 +92,9 @@ async def create_transfer(
     """A health professional asks another organisation for a patient's records."""
     authorise_create(principal.actor, body.source_org)
     await ctx.create_limits.admit(principal.actor, body.emergency)
-    event_id = _event_id(principal, idempotency_key)
+    event_id = await _event_id(
+        ctx, principal, idempotency_key, "create", request=body.model_dump_json()
+    )
     transfer_id = f"tr-{event_id.hex}"
     await ctx.publisher.publish_and_wait(
         CreateTransfer(
@@ -153,9 +180,12 @@ async def _act(
 ) -> Accepted:
     transfer = await _visible(ctx, principal, transfer_id)
     authorise(principal.actor, transfer, transfer.state, action)
+    # Consent's two decisions share a route: the decision is the request.
+    route = "consent" if action in CONSENT_ACTIONS else action.value
+    event_id = await _event_id(ctx, principal, key, route, transfer_id, action.value)
     await ctx.publisher.publish_and_wait(
         ACTION_COMMANDS[action](
-            event_id=_event_id(principal, key),
+            event_id=event_id,
             correlation_id=transfer_id,
             transfer_id=transfer_id,
             actor=principal.actor,

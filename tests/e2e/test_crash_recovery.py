@@ -77,8 +77,9 @@ async def wait_restarted(stack: InfraSettings, service: str, old_pid: int, withi
 
 
 def victims(stack: InfraSettings) -> tuple[str, ...]:
-    """The project's services, and on Fabric a peer and a chaincode server as well."""
-    ours = ("processors", "ledger-gateway")
+    """The project's services (both organisations' gateways: each signs and publishes its
+    own), and on Fabric a peer and a chaincode server as well."""
+    ours = ("processors", "ledger-gateway", "ledger-gateway-se-ki")
     if stack.ledger == "fabric":
         return (*ours, "fabric-peer-se-ki", "fabric-chaincode-es-sermas")
     return ours

@@ -10,10 +10,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from curex.block_watch import BlockWatcher, reached
+from curex.bus import observer_access
+from infra.kafka.principals import APPLICATIONS_SERVER, feed_principal
+from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
 from producers.publisher import CommandPublisher
 from schemas import DeadLetter, TransferState
 from schemas.topics import CONSENT_DECISIONS, DEADLETTER, RISK_SCORES, TRANSFER_REQUESTS
+from service_runtime.kafka_access import KafkaAccess
 from tests.conftest import SessionWorld
 
 pytestmark = pytest.mark.integration
@@ -44,8 +48,10 @@ def malformed_values(i: int, world: SessionWorld) -> bytes:
     return kinds[i % len(kinds)]
 
 
-async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+async def end_offsets(
+    access: KafkaAccess, topic: str, partitions: int
+) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(**access.client_options(), group_id=None)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -58,29 +64,36 @@ async def test_malformed_messages_on_every_input_topic_are_dead_lettered_and_val
     stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher, world: SessionWorld
 ) -> None:
     run = uuid.uuid4().hex
-    start = await end_offsets(stack.kafka_bootstrap, DEADLETTER.name, DEADLETTER.partitions)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
-    await producer.start()
+    observer = observer_access(stack)
+    start = await end_offsets(observer, DEADLETTER.name, DEADLETTER.partitions)
+    # Each topic's malformed messages come from the principal allowed to write it.
+    writers = {
+        TRANSFER_REQUESTS.name: kafka_access(stack, APPLICATIONS_SERVER),
+        CONSENT_DECISIONS.name: kafka_access(stack, APPLICATIONS_SERVER),
+        RISK_SCORES.for_org(world.source).name: kafka_access(stack, feed_principal(world.source)),
+    }
     sent: dict[bytes, tuple[str, bytes]] = {}
-    try:
-        deliveries = []
-        for topic in (TRANSFER_REQUESTS, CONSENT_DECISIONS, RISK_SCORES):
+    for topic, access in writers.items():
+        producer = AIOKafkaProducer(
+            **access.client_options(), acks="all", enable_idempotence=True, linger_ms=5
+        )
+        await producer.start()
+        try:
+            deliveries = []
             for i in range(PER_TOPIC):
-                key = f"bad-{run}-{topic.name}-{i}".encode()
+                key = f"bad-{run}-{topic}-{i}".encode()
                 value = malformed_values(i, world)
-                sent[key] = (topic.name, value)
-                deliveries.append(await producer.send(topic.name, value, key=key))
-        await asyncio.gather(*deliveries)
-    finally:
-        await producer.stop()
+                sent[key] = (topic, value)
+                deliveries.append(await producer.send(topic, value, key=key))
+            await asyncio.gather(*deliveries)
+        finally:
+            await producer.stop()
 
     valid = world.create(emergency=True)
     await publisher.publish_and_wait(valid)
     await watcher.wait_until([valid.transfer_id], reached(TransferState.DATA_AVAILABLE), within=90)
 
-    letters = await collect_dead_letters(stack.kafka_bootstrap, start, run, len(sent), within=120)
+    letters = await collect_dead_letters(observer, start, run, len(sent), within=120)
     assert set(letters) == set(sent)
     for key, letter in letters.items():
         topic, value = sent[key]
@@ -90,9 +103,9 @@ async def test_malformed_messages_on_every_input_topic_are_dead_lettered_and_val
 
 
 async def collect_dead_letters(
-    bootstrap: str, start: dict[TopicPartition, int], run: str, expected: int, within: float
+    access: KafkaAccess, start: dict[TopicPartition, int], run: str, expected: int, within: float
 ) -> dict[bytes, DeadLetter]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(**access.client_options(), group_id=None)
     await consumer.start()
     letters: dict[bytes, DeadLetter] = {}
     try:

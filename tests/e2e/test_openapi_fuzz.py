@@ -22,11 +22,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from curex.block_watch import BlockWatcher
+from curex.bus import open_bus
 from curex.demo import seed_demo_organisations
 from infra.settings import InfraSettings
-from producers.publisher import CommandPublisher
 from schemas import TransferState
-from service_runtime.kafka_producer import durable_producer
 from tests.e2e.rest import API, DEMO_PASSWORD, KEYCLOAK, Api, user_token
 
 pytestmark = pytest.mark.integration
@@ -87,16 +86,11 @@ async def _languages(usernames: list[str]) -> dict[str, str]:
     return found
 
 
-async def _seed(bootstrap: str) -> None:
+async def _seed(stack: InfraSettings) -> None:
     """With Kafka clients of its own, closed again: the fuzzing below is synchronous and
     keeps the session's event loop (and any client on it) idle for minutes."""
-    producer = durable_producer(bootstrap)
-    await producer.start()
-    try:
-        async with BlockWatcher(bootstrap) as watcher:
-            await seed_demo_organisations(CommandPublisher(producer), watcher)
-    finally:
-        await producer.stop()
+    async with open_bus(stack) as bus, BlockWatcher(bus.observer) as watcher:
+        await seed_demo_organisations(bus.publisher, watcher)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +99,7 @@ async def fuzz_transfers(stack: InfraSettings) -> AsyncIterator[list[str]]:
 
     The fuzzing changes the demo users' languages; they are put back afterwards.
     """
-    await _seed(stack.kafka_bootstrap)
+    await _seed(stack)
     languages = await _languages(list(EXAMPLES))
     doctor = Api(await user_token("doctor.ki"))
     try:

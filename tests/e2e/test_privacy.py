@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from curex.block_watch import BlockWatcher, reached
+from curex.bus import open_bus
 from curex.demo import seed_demo_organisations
 from curex.rest_client import ApplicationsClient, password_token
 from curex.stack_settings import processor_settings
@@ -16,7 +17,6 @@ from ledger_gateway.settings import GatewaySettings
 from processors.records import LocalRecordsStore
 from producers.publisher import CommandPublisher
 from schemas import RevokeConsent, TransferState
-from service_runtime.kafka_producer import durable_producer
 from tests.conftest import SessionWorld
 
 pytestmark = pytest.mark.integration
@@ -84,10 +84,5 @@ async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_
 
 
 async def seed_then_wait(stack: InfraSettings) -> None:
-    producer = durable_producer(stack.kafka_bootstrap)
-    await producer.start()
-    try:
-        async with BlockWatcher(stack.kafka_bootstrap) as watcher:
-            await seed_demo_organisations(CommandPublisher(producer), watcher)
-    finally:
-        await producer.stop()
+    async with open_bus(stack) as bus, BlockWatcher(bus.observer) as watcher:
+        await seed_demo_organisations(bus.publisher, watcher)

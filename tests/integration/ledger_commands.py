@@ -1,7 +1,11 @@
 """Ledger commands for adapter tests: the two test organisations and a transfer."""
 
-from ledger_gateway.embedded import EmbeddedLedger
-from ledger_gateway.port import Committed, Ledger
+from pathlib import Path
+from typing import Any
+
+from curex.org_ledgers import OrgLedgers, scratch_keys
+from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
+from ledger_gateway.port import Committed, Ledger, Outcome
 from schemas import (
     Actor,
     CreateTransferTx,
@@ -14,7 +18,42 @@ from schemas import (
     SetPolicyTx,
     Transaction,
 )
-from tests.unit.contract_world import PATIENT, REQUESTING, SOURCE, actor_for, system
+from tests.unit.contract_world import NETWORK, PATIENT, REQUESTING, SOURCE, actor_for, system
+
+MEMBERSHIP, SIGNERS = scratch_keys(NETWORK)
+
+
+class SignedEmbedded:
+    """An embedded ledger whose commands each arrive signed by their actor's host, as the
+    organisations' gateways would send them."""
+
+    def __init__(self, path: Path) -> None:
+        self.ledger = EmbeddedLedger(path, NETWORK, MEMBERSHIP)
+
+    def submit(self, commands: list[LedgerCommand]) -> list[Outcome]:
+        """One signed batch per signing member, in the order each first appears."""
+        groups: dict[str, list[int]] = {}
+        for index, command in enumerate(commands):
+            groups.setdefault(NETWORK.host_of(command.actor.org) or SOURCE, []).append(index)
+        outcomes: dict[int, Outcome] = {}
+        for host, indexes in groups.items():
+            batch = SIGNERS[host].sign([commands[i] for i in indexes])
+            outcomes.update(zip(indexes, self.ledger.submit(batch), strict=True))
+        return [outcomes[i] for i in range(len(commands))]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ledger, name)
+
+
+def embedded_port(path: Path) -> OrgLedgers:
+    """Each member's signing port on one embedded ledger file."""
+    return OrgLedgers(
+        {
+            org: EmbeddedLedgerPort(EmbeddedLedger(path, NETWORK, MEMBERSHIP), signer)
+            for org, signer in SIGNERS.items()
+        },
+        NETWORK,
+    )
 
 
 def command(actor: Actor, tx: Transaction, correlation: str = "setup") -> LedgerCommand:
@@ -49,7 +88,7 @@ def seed_commands() -> list[LedgerCommand]:
     return commands
 
 
-def seed(ledger: EmbeddedLedger) -> None:
+def seed(ledger: SignedEmbedded) -> None:
     assert all(isinstance(o, Committed) for o in ledger.submit(seed_commands()))
 
 

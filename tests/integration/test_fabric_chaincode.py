@@ -26,11 +26,9 @@ from schemas import (
     ApplyActionTx,
     CreateTransferTx,
     LedgerCommand,
-    OrganisationPolicy,
     RecordRiskScoreTx,
     RiskAssessment,
     Role,
-    SetPolicyTx,
     Transaction,
     TransferState,
     TxResult,
@@ -138,37 +136,31 @@ async def test_an_illegal_transition_is_refused_with_the_current_state(
     assert raised.value.unanimous
 
 
-async def test_a_non_member_org_is_hosted_by_the_member_that_set_its_policy(
+async def test_an_organisation_without_a_peer_is_signed_for_by_its_configured_host_only(
     fabric: FabricLedger,
 ) -> None:
-    org = f"FR-{uuid.uuid4().hex[:10].upper()}"
-    policy = _command(
-        _system(org),
-        SetPolicyTx(
-            policy=OrganisationPolicy(
-                org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
-            )
-        ),
-    )
+    # TS-SOURCE is hosted by ES-SERMAS in the suite's network (tests/conftest.py).
+    org = "TS-SOURCE"
     scores = _command(
         _system(org),
         RecordRiskScoreTx(
             assessment=RiskAssessment(
-                org_id=org, cybersecurity_score=80, privacy_score=80, source="CAT"
+                org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT"
             )
         ),
     )
     es, se = fabric.client_for(SOURCE), fabric.client_for(REQUESTING)
-
-    with pytest.raises(ContractRejected) as unhosted:
-        await es.endorse(CHAINCODE, "submit", [scores.model_dump_json()])
-    assert unhosted.value.contract_code == "NOT_A_PARTY"
-    await es.submit_and_wait(CHAINCODE, "submit", [policy.model_dump_json()])
     with pytest.raises(ContractRejected) as other_member:
         await se.endorse(CHAINCODE, "submit", [scores.model_dump_json()])
-    assert other_member.value.contract_code == "NOT_A_PARTY"
+    assert other_member.value.contract_code == "WRONG_SIGNER"
     prepared, _ = await es.submit_and_wait(CHAINCODE, "submit", [scores.model_dump_json()])
     assert TxResult.model_validate_json(prepared.result).assessment is not None
+    unknown = f"FR-{uuid.uuid4().hex[:10].upper()}"
+    with pytest.raises(ContractRejected) as unhosted:
+        await es.endorse(
+            CHAINCODE, "submit", [_command(_system(unknown), scores.tx).model_dump_json()]
+        )
+    assert unhosted.value.contract_code == "WRONG_SIGNER"
 
 
 def _kill_9(settings: InfraSettings, service: str) -> int:

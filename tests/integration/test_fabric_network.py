@@ -35,7 +35,7 @@ from infra.progress import SilentProgress
 from infra.settings import InfraSettings
 from infra.testing import ensure_stack
 from ledger_gateway.fabric.ledger import FabricLedger
-from ledger_gateway.fabric.network import members
+from ledger_gateway.fabric.network import own_identity, peers
 
 pytestmark = [pytest.mark.integration, pytest.mark.ledger("fabric")]
 
@@ -115,7 +115,11 @@ def test_each_org_runs_its_own_chaincode_server_package(
 async def test_the_chaincode_servers_answer_on_the_bench_channel(
     network: InfraSettings,
 ) -> None:
-    ledger = FabricLedger.connect(members(gateway_connections(network)), channel=BENCH_CHANNEL)
+    org = network.fabric_orgs[0].msp_id
+    connections = gateway_connections(network, org)
+    ledger = FabricLedger.connect(
+        own_identity(connections, org), peers(connections), channel=BENCH_CHANNEL
+    )
     try:
         assert await ledger.transfer_ids("by-patient", "no-such-patient") == []
         assert await ledger.height() >= 1
@@ -151,6 +155,7 @@ def test_a_second_setup_changes_nothing_and_is_quick(network: InfraSettings) -> 
 
 def test_a_second_prepare_keeps_the_keys_and_is_quick(network: InfraSettings) -> None:
     key = gateway_connection(network, network.fabric_orgs[0].msp_id).private_key
+    assert key is not None
     before = key.read_bytes(), crypto_dir(network).stat().st_mtime_ns
     started = time.monotonic()
     prepare_fabric(network, SilentProgress())

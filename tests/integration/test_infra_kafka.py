@@ -14,13 +14,15 @@ from typer.testing import CliRunner
 
 from curex.cli import app
 from infra.errors import PortInUse
+from infra.kafka.principals import BENCH, BENCH_TOPICS
+from infra.kafka.security import broker_admin_access, kafka_access
 from infra.progress import SilentProgress
 from infra.services import ServiceSpec
 from infra.settings import InfraSettings
 from infra.stack import start_services
 from infra.supervision import Supervisor
 from infra.testing import ensure_stack
-from schemas.topics import ALL_TOPICS, RISK_SCORES
+from schemas.topics import RISK_SCORES, concrete_topics
 
 pytestmark = pytest.mark.integration
 
@@ -31,23 +33,24 @@ def kafka() -> InfraSettings:
 
 
 async def test_every_topic_exists_with_its_partition_count(kafka: InfraSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.kafka_bootstrap)
+    topics = concrete_topics(kafka.network)
+    admin = AIOKafkaAdminClient(**broker_admin_access(kafka).client_options())
     await admin.start()
     try:
-        described = await admin.describe_topics([topic.name for topic in ALL_TOPICS])
+        described = await admin.describe_topics([topic.name for topic in topics])
     finally:
         await admin.close()
 
     partitions = {topic["topic"]: len(topic["partitions"]) for topic in described}
-    assert partitions == {topic.name: topic.partitions for topic in ALL_TOPICS}
+    assert partitions == {topic.name: topic.partitions for topic in topics}
 
 
 async def test_risk_scores_topic_is_compacted(kafka: InfraSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**broker_admin_access(kafka).client_options())
     await admin.start()
     try:
         [response] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, RISK_SCORES.name)]
+            [ConfigResource(ConfigResourceType.TOPIC, RISK_SCORES.for_org("ES-SERMAS").name)]
         )
     finally:
         await admin.close()
@@ -58,16 +61,16 @@ async def test_risk_scores_topic_is_compacted(kafka: InfraSettings) -> None:
 
 
 async def test_a_record_produced_is_consumed(kafka: InfraSettings) -> None:
-    topic = f"test.infra.{uuid.uuid4().hex}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.kafka_bootstrap)
+    # The benches' principal: the one allowed scratch topics of its own.
+    topic = f"{BENCH_TOPICS}test-infra-{uuid.uuid4().hex}"
+    access = kafka_access(kafka, BENCH)
+    admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 1, 1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.kafka_bootstrap, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**access.client_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"hello", key=b"transfer-1")
@@ -76,7 +79,7 @@ async def test_a_record_produced_is_consumed(kafka: InfraSettings) -> None:
 
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=kafka.kafka_bootstrap,
+        **access.client_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

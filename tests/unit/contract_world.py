@@ -25,11 +25,14 @@ from schemas import (
     Transition,
     TxResult,
 )
+from schemas.network import Network
 from tests.unit.fakes import MemoryStateStore
 
 REQUESTING = "SE-KI"
 SOURCE = "ES-SERMAS"
 OTHER = "FR-APHP"
+# OTHER has no peer: SOURCE signs for it, as the network's configuration says.
+NETWORK = Network(members=(SOURCE, REQUESTING), hosting={OTHER: SOURCE})
 PATIENT = hashlib.sha256(b"patient").hexdigest()
 OTHER_PATIENT = hashlib.sha256(b"someone else").hexdigest()
 
@@ -50,12 +53,13 @@ def system(org: str) -> Actor:
 class World:
     def __init__(self) -> None:
         self.store = MemoryStateStore()
-        self.contract = TransferContract(self.store)
+        self.contract = TransferContract(self.store, NETWORK)
 
     def run(self, actor: Actor, tx: Transaction, event_id: str | None = None) -> TxResult:
         self.store.begin()
         try:
-            result = self.contract.submit(event_id or str(uuid.uuid4()), actor, tx)
+            signer = NETWORK.host_of(actor.org) or actor.org
+            result = self.contract.submit(event_id or str(uuid.uuid4()), actor, tx, signer)
         except Exception:
             self.store.rollback()
             raise

@@ -40,13 +40,15 @@ from schemas import (
     Transaction,
     TxResult,
 )
+from schemas.network import Network
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 CHANNEL = "curex"
 CHAINCODE_ID = "curex-transfer:0123abcd"
 REQUESTING = "SE-KI"
 SOURCE = "ES-SERMAS"
-MEMBERS = frozenset({REQUESTING, SOURCE})
+HOSTED = "FR-APHP"
+NETWORK = Network(members=(SOURCE, REQUESTING), hosting={HOSTED: SOURCE})
 PATIENT = hashlib.sha256(b"patient").hexdigest()
 TIMEOUT_S = 20
 
@@ -319,7 +321,7 @@ class Server:
 @contextlib.asynccontextmanager
 async def chaincode_server() -> AsyncIterator[Server]:
     """The transfer chaincode served on a free port, recording every outcome it gives."""
-    contract = TransferChaincode(MEMBERS)
+    contract = TransferChaincode(NETWORK)
     calls: list[tuple[str, Outcome]] = []
 
     def chaincode(invocation: Invocation, link: PeerLink) -> Outcome:

@@ -10,7 +10,8 @@ class MemoryStateStore:
     def __init__(self, start: datetime | None = None) -> None:
         self.values: dict[str, bytes] = {}
         self.histories: dict[str, list[HistoryEntry]] = {}
-        self.now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        # Now, not a fixed date: the contract refuses assessments dated after the transaction.
+        self.now = start or datetime.now(UTC)
         self.tx_counter = 0
         self._writes: dict[str, bytes] = {}
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ledger_gateway.chaincode import composite_key
-from ledger_gateway.fabric.chaincode.functions import EVENT_NAME, ORG_HOST
+from ledger_gateway.fabric.chaincode.functions import EVENT_NAME
 from schemas import (
     Action,
     Actor,
@@ -27,6 +27,7 @@ from schemas import (
 )
 from tests.unit.fake_peer import (
     CHANNEL,
+    HOSTED,
     PATIENT,
     REQUESTING,
     SOURCE,
@@ -83,10 +84,11 @@ async def test_the_transaction_timestamp_is_the_proposals(peer: FakePeer) -> Non
 
 async def test_a_replay_returns_the_first_result_and_writes_nothing(peer: FakePeer) -> None:
     event_id = uuid.uuid4()
-    first = await peer.submit(doctor(REQUESTING), create_tx(new_transfer_id()), event_id=event_id)
+    tx = create_tx(new_transfer_id())
+    first = await peer.submit(doctor(REQUESTING), tx, event_id=event_id)
     state_before = dict(peer.state)
 
-    replay = await peer.submit(doctor(REQUESTING), create_tx(new_transfer_id()), event_id=event_id)
+    replay = await peer.submit(doctor(REQUESTING), tx, event_id=event_id)
 
     assert replay.status == 200
     assert replay.result == first.result
@@ -96,21 +98,35 @@ async def test_a_replay_returns_the_first_result_and_writes_nothing(peer: FakePe
     assert peer.state == state_before
 
 
-async def test_a_creator_of_another_msp_is_not_a_party(peer: FakePeer) -> None:
+async def test_another_command_under_a_used_event_id_is_refused_and_writes_nothing(
+    peer: FakePeer,
+) -> None:
+    event_id = uuid.uuid4()
+    await peer.submit(doctor(REQUESTING), create_tx(new_transfer_id()), event_id=event_id)
+    state_before = dict(peer.state)
+
+    other = await peer.submit(doctor(REQUESTING), create_tx(new_transfer_id()), event_id=event_id)
+
+    assert other.error["code"] == "EVENT_ID_CONFLICT"
+    assert not other.has_event
+    assert peer.state == state_before
+
+
+async def test_a_command_signed_by_another_members_identity_is_refused(peer: FakePeer) -> None:
     transfer_id = new_transfer_id()
     reply = await peer.submit(doctor(REQUESTING), create_tx(transfer_id), msp=SOURCE)
 
-    assert reply.error["code"] == "NOT_A_PARTY"
+    assert reply.error["code"] == "WRONG_SIGNER"
     assert reply.error["current_state"] is None
     assert not reply.has_event
     assert composite_key("transfer", transfer_id) not in peer.state
 
 
-async def test_a_creator_outside_the_network_is_not_a_party(peer: FakePeer) -> None:
+async def test_a_creator_outside_the_network_is_refused(peer: FakePeer) -> None:
     reply = await peer.submit(
         doctor(REQUESTING), create_tx(new_transfer_id()), msp="CurexOrdererMSP"
     )
-    assert reply.error["code"] == "NOT_A_PARTY"
+    assert reply.error["code"] == "WRONG_SIGNER"
 
 
 async def test_an_illegal_transition_names_the_current_state(peer: FakePeer) -> None:
@@ -128,25 +144,19 @@ async def test_an_illegal_transition_names_the_current_state(peer: FakePeer) -> 
     }
 
 
-async def test_a_non_member_org_is_hosted_by_the_member_that_set_its_policy(
+async def test_an_organisation_without_a_peer_is_signed_for_by_its_configured_host_only(
     peer: FakePeer,
 ) -> None:
-    org = f"FR-{uuid.uuid4().hex[:8].upper()}"
-    unhosted = await peer.submit(system(org), scores(org), msp=SOURCE)
-    assert unhosted.error["code"] == "NOT_A_PARTY"
+    assert (await peer.submit(system(HOSTED), policy(HOSTED), msp=SOURCE)).status == 200
+    assert (await peer.submit(system(HOSTED), scores(HOSTED), msp=SOURCE)).status == 200
 
-    first = await peer.submit(system(org), policy(org), msp=SOURCE)
-    assert first.result.policy is not None
-    assert peer.state[composite_key(ORG_HOST, org)] == SOURCE.encode()
-
-    assert (await peer.submit(system(org), scores(org), msp=SOURCE)).status == 200
-    assert (await peer.submit(system(org), scores(org), msp=REQUESTING)).error[
+    for tx in (policy(HOSTED), scores(HOSTED)):
+        refused = await peer.submit(system(HOSTED), tx, msp=REQUESTING)
+        assert refused.error["code"] == "WRONG_SIGNER"
+    unknown = f"FR-{uuid.uuid4().hex[:8].upper()}"
+    assert (await peer.submit(system(unknown), policy(unknown), msp=SOURCE)).error[
         "code"
-    ] == "NOT_A_PARTY"
-    assert (await peer.submit(system(org), policy(org), msp=REQUESTING)).error[
-        "code"
-    ] == "NOT_A_PARTY"
-    assert peer.state[composite_key(ORG_HOST, org)] == SOURCE.encode()
+    ] == "WRONG_SIGNER"
 
 
 async def test_history_lists_transitions_oldest_first(peer: FakePeer) -> None:

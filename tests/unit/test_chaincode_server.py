@@ -11,7 +11,7 @@ import grpc
 from schemas import Transfer
 from tests.unit.fake_peer import (
     CHAINCODE_ID,
-    MEMBERS,
+    NETWORK,
     REQUESTING,
     SOURCE,
     TIMEOUT_S,
@@ -47,7 +47,7 @@ async def _start_process(port: int = 0) -> tuple[asyncio.subprocess.Process, int
         **os.environ,
         "CUREX_CHAINCODE_ID": CHAINCODE_ID,
         "CUREX_CHAINCODE_ADDRESS": f"127.0.0.1:{port}",
-        "CUREX_FABRIC_MEMBERS": ",".join(sorted(MEMBERS)),
+        "CUREX_NETWORK": NETWORK.to_env(),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

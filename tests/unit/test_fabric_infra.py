@@ -88,7 +88,7 @@ def test_chaincode_servers_get_their_package_id_and_the_members(settings: InfraS
     assert chaincode_env(settings, org) == {
         "CUREX_CHAINCODE_ID": chaincode_package(settings, org).package_id,
         "CUREX_CHAINCODE_ADDRESS": "127.0.0.1:7060",
-        "CUREX_FABRIC_MEMBERS": "ES-SERMAS,SE-KI",
+        "CUREX_NETWORK": settings.network.to_env(),
     }
 
 

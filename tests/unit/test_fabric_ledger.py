@@ -108,6 +108,7 @@ class FakeGateway:
 def _ledger(world: World, **options: object) -> tuple[FabricLedger, dict[str, FakeGateway]]:
     clients = {org: FakeGateway(org, world) for org in (SOURCE, REQUESTING)}
     retry = RetryPolicy(attempts=4, first_delay_s=0.001, max_delay_s=0.002)
+    options.setdefault("signer_org", REQUESTING)
     return FabricLedger(clients, retry=retry, **options), clients  # type: ignore[arg-type]
 
 
@@ -146,15 +147,15 @@ async def test_different_transfers_run_concurrently_within_the_bound() -> None:
     assert [o.command.correlation_id for o in outcomes] == [f"transfer-t-{i}" for i in range(40)]
 
 
-async def test_each_command_is_signed_by_the_org_hosting_its_actor() -> None:
+async def test_every_command_is_signed_by_the_ledgers_one_identity_whoever_its_actor() -> None:
     world = World()
     ledger, clients = _ledger(world)
     by_source = LedgerCommand(correlation_id="p-1", actor=system(SOURCE), tx=_audit("x").tx)
-    foreign = LedgerCommand(correlation_id="p-2", actor=system("FR-APHP"), tx=_audit("y").tx)
     requesting = create("t-9")  # a health professional of SE-KI
-    await ledger.submit([by_source, foreign, requesting])
-    assert clients[SOURCE].signed == [str(by_source.event_id), str(foreign.event_id)]
-    assert clients[REQUESTING].signed == [str(requesting.event_id)]
+    await ledger.submit([by_source, requesting])
+    # The chaincode, not the gateway, refuses the other organisation's command.
+    assert clients[REQUESTING].signed == [str(by_source.event_id), str(requesting.event_id)]
+    assert clients[SOURCE].signed == []
 
 
 async def test_a_recorded_command_is_a_replay_with_its_original_block() -> None:
@@ -163,7 +164,7 @@ async def test_a_recorded_command_is_a_replay_with_its_original_block() -> None:
     command = create("t-r")
     [original] = await ledger.submit([command])
     submits = [entry for entry in world.log if entry[0] == "submit"]
-    fresh = FabricLedger(ledger._clients)  # no cached block numbers
+    fresh = FabricLedger(ledger._clients, signer_org=REQUESTING)  # no cached block numbers
     [again] = await fresh.submit([command])
     assert isinstance(original, Committed)
     assert isinstance(again, Committed)
@@ -231,7 +232,7 @@ async def test_an_unreachable_network_raises_once_the_window_passes() -> None:
     world = World()
     clients = {org: FakeGateway(org, world) for org in (SOURCE, REQUESTING)}
     retry = RetryPolicy(unavailable_s=0.05, first_delay_s=0.001, max_delay_s=0.01)
-    ledger = FabricLedger(clients, retry=retry)  # type: ignore[arg-type]
+    ledger = FabricLedger(clients, signer_org=REQUESTING, retry=retry)  # type: ignore[arg-type]
     command = create("t-down")
     world.refusals[str(command.event_id)] = [
         LedgerUnavailable(grpc.StatusCode.UNAVAILABLE, "connection refused") for _ in range(10_000)

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaTimeoutError
 
-from processors.app import INTAKE_HANDLERS, Reactions, expire_overdue
+from processors.app import Reactions, Submitter, expire_overdue, intake_handlers
 from processors.consuming import BatchConsumer, Outbox
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines
 from processors.intake import system_actor
@@ -20,6 +20,7 @@ from schemas import (
     Action,
     ApplyActionTx,
     CloseTransfer,
+    CommandRejected,
     DeadLetter,
     LedgerCommand,
     TransactionCommitted,
@@ -28,10 +29,14 @@ from schemas import (
     Transition,
     TxResult,
 )
+from schemas.network import DEMO_NETWORK
 from schemas.topics import DEADLETTER, LEDGER_BLOCKS, LEDGER_COMMANDS, TRANSFER_REQUESTS
 from service_runtime.errors import OutputFailed
 from tests.unit.contract_world import PATIENT, REQUESTING, SOURCE
 from tests.unit.test_processor_reactions import HP
+
+SUBMIT = Submitter(DEMO_NETWORK)
+INTAKE_HANDLERS = intake_handlers(SUBMIT)
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -139,7 +144,7 @@ async def test_offsets_are_committed_only_after_every_output_is_acknowledged() -
         running.cancel()
         with pytest.raises(asyncio.CancelledError):
             await running
-    [command] = producer.on(LEDGER_COMMANDS.name)
+    [command] = producer.on(LEDGER_COMMANDS.for_org(HP.org).name)
     assert LedgerCommand.model_validate_json(command or b"").correlation_id == "t-loop-1"
     [letter] = producer.on(DEADLETTER.name)
     dead = DeadLetter.model_validate_json(letter or b"")
@@ -206,11 +211,36 @@ def committed(tx_id: str, state: TransferState, deadline: datetime | None = None
     return report.model_dump_json().encode()
 
 
+async def test_an_expiry_the_ledger_knows_no_transfer_for_clears_its_deadline() -> None:
+    deadlines = ConsentDeadlines()
+    producer = FakeProducer()
+    outbox = Outbox(producer)
+    reactions = Reactions(InMemoryRecords({}), deadlines, SUBMIT)
+    due = NOW + timedelta(hours=1)
+    accepted = committed("tx-a", TransferState.RISK_ACCEPTED, due)
+    await reactions.react_to_commit(record(LEDGER_BLOCKS.name, 4, 10, accepted), outbox)
+    refused = (
+        CommandRejected(
+            correlation_id="t-loop-2",
+            command_event_id="e-expire",
+            code="UNKNOWN_TRANSFER",
+            reason="no transfer t-loop-2",
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+    await reactions.react_to_commit(record(LEDGER_BLOCKS.name, 4, 11, refused), outbox)
+
+    assert deadlines.overdue(due + timedelta(days=1)) == []
+    assert producer.on(CONSENT_DEADLINES.name)[-1] is None  # a tombstone in the changelog
+
+
 async def test_a_consent_deadline_is_written_to_the_changelog_on_the_blocks_partition() -> None:
     deadlines = ConsentDeadlines()
     producer = FakeProducer()
     outbox = Outbox(producer)
-    reactions = Reactions(InMemoryRecords({SOURCE: {PATIENT}}), deadlines)
+    reactions = Reactions(InMemoryRecords({SOURCE: {PATIENT}}), deadlines, SUBMIT)
     due = NOW + timedelta(hours=1)
     accepted = record(
         LEDGER_BLOCKS.name, 4, 10, committed("tx-a", TransferState.RISK_ACCEPTED, due)
@@ -224,7 +254,7 @@ async def test_a_consent_deadline_is_written_to_the_changelog_on_the_blocks_part
     granted = record(LEDGER_BLOCKS.name, 4, 11, committed("tx-b", TransferState.PATIENT_ACCEPTED))
     await reactions.react_to_commit(granted, outbox)
     assert producer.on(CONSENT_DEADLINES.name) == [value, None]  # a tombstone clears it
-    [declare] = producer.on(LEDGER_COMMANDS.name)
+    [declare] = producer.on(LEDGER_COMMANDS.for_org(SOURCE).name)
     tx = LedgerCommand.model_validate_json(declare or b"").tx
     assert isinstance(tx, ApplyActionTx)
     assert tx.action is Action.DECLARE_AVAILABLE
@@ -261,13 +291,14 @@ async def test_overdue_consents_are_expired_with_stable_event_ids() -> None:
     producer = FakeProducer()
     ticks = []
     for _ in range(2):
-        ticking = asyncio.create_task(expire_overdue(deadlines, producer, NOW))
+        ticking = asyncio.create_task(expire_overdue(deadlines, producer, SUBMIT, NOW))
         await until(lambda: producer.pending)
         producer.release()
         ticks.append(await ticking)
     assert ticks == [1, 1]
     first, again = (
-        LedgerCommand.model_validate_json(v or b"") for v in producer.on(LEDGER_COMMANDS.name)
+        LedgerCommand.model_validate_json(v or b"")
+        for v in producer.on(LEDGER_COMMANDS.for_org(SOURCE).name)
     )
     assert first.event_id == again.event_id
     assert first.correlation_id == "t-late-0001"

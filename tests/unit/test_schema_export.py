@@ -232,7 +232,7 @@ def test_every_ref_in_each_json_schema_resolves_within_its_file(name: str) -> No
 
 def test_every_topic_is_a_channel_at_its_address_with_its_layout() -> None:
     channels = _asyncapi()["channels"]
-    assert {channel["address"] for channel in channels.values()} == {t.name for t in ALL_TOPICS}
+    assert {channel["address"] for channel in channels.values()} == {t.address for t in ALL_TOPICS}
     for topic in ALL_TOPICS:
         channel = channels[topic.name]
         kafka = channel["bindings"]["kafka"]

@@ -1,7 +1,7 @@
 """Serve the transfer chaincode: ``python -m ledger_gateway.fabric.chaincode``.
 
 Environment: ``CUREX_CHAINCODE_ID`` (the package id the peer knows), ``CUREX_CHAINCODE_ADDRESS``
-(host:port to listen on), ``CUREX_FABRIC_MEMBERS`` (comma-separated member MSP ids).
+(host:port to listen on), ``CUREX_NETWORK`` (the members and the organisations they host, JSON).
 """
 
 import signal
@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger_gateway.fabric.chaincode.functions import TransferChaincode
 from ledger_gateway.fabric.chaincode.server import start_server
+from schemas.network import Network
 from service_runtime.logs import configure_logging
 
 
@@ -21,11 +22,7 @@ class ChaincodeSettings(BaseSettings):
 
     chaincode_id: str
     chaincode_address: str
-    fabric_members: str
-
-    @property
-    def members(self) -> frozenset[str]:
-        return frozenset(m.strip() for m in self.fabric_members.split(",") if m.strip())
+    network: Network
 
 
 def serve(settings: ChaincodeSettings) -> None:
@@ -40,14 +37,14 @@ def serve(settings: ChaincodeSettings) -> None:
     server = start_server(
         settings.chaincode_address,
         settings.chaincode_id,
-        TransferChaincode(settings.members),
+        TransferChaincode(settings.network),
     )
     log.info(
         "chaincode server started",
         chaincode_id=settings.chaincode_id,
         address=settings.chaincode_address,
         port=server.port,
-        members=sorted(settings.members),
+        members=list(settings.network.members),
     )
     stop.wait()
     log.info("chaincode server stopping")

@@ -7,9 +7,9 @@
 - ``history <id>``: ``[{"tx_id": ..., "transition": {...}}, ...]``, oldest first;
 - ``transfer_ids <index> <value>``: a JSON list of transfer ids.
 
-Identity: the proposal's creator must belong to the member MSP that hosts ``actor.org``.
-A member hosts itself; another organisation is hosted by the member whose identity first
-set its policy (an ``org-host`` record). A refusal is status 500 with the message
+Identity: the proposal's creator (its MSP, which the peer authenticated) is the signer the
+contract checks: the member that hosts ``actor.org`` in the network's configuration. A
+refusal is status 500 with the message
 ``CUREX:{"code", "reason", "current_state"}``; a write sets the ``curex.transaction``
 event carrying the TxResult.
 """
@@ -28,9 +28,7 @@ from ledger_gateway.chaincode import (
     ContractError,
     ContractFailure,
     InvalidArgument,
-    NotAParty,
     TransferContract,
-    composite_key,
 )
 from ledger_gateway.fabric.chaincode.replay import (
     ERROR_STATUS,
@@ -40,13 +38,13 @@ from ledger_gateway.fabric.chaincode.replay import (
     PeerLink,
 )
 from ledger_gateway.fabric.chaincode.stub_store import StubStore
-from schemas import LEDGER_COMMAND, Actor, SetPolicyTx, Transaction, Transition
+from schemas import LEDGER_COMMAND, Transition
+from schemas.network import Network
 
 log = structlog.get_logger()
 
 EVENT_NAME = "curex.transaction"
 ERROR_PREFIX = "CUREX:"
-ORG_HOST = "org-host"
 INDEXES = frozenset({BY_REQUESTING_ORG, BY_SOURCE_ORG, BY_PATIENT})
 _OK = 200
 
@@ -90,8 +88,8 @@ def _arguments(raw: Sequence[bytes], count: int) -> list[str]:
 class TransferChaincode:
     """A ``Chaincode`` for the shim: the transfer contract and its identity rule."""
 
-    def __init__(self, members: frozenset[str]) -> None:
-        self._members = members
+    def __init__(self, network: Network) -> None:
+        self._network = network
         self._functions: dict[str, tuple[int, Function]] = {
             "submit": (1, self._submit),
             "transfer": (1, self._transfer),
@@ -134,33 +132,14 @@ class TransferChaincode:
         except ValidationError as err:
             where = sorted({".".join(map(str, e["loc"])) or "(root)" for e in err.errors()})
             raise InvalidArgument(f"not a LedgerCommand: invalid {', '.join(where)}") from None
-        register = self._check_host(store, command.actor, command.tx)
-        result = TransferContract(store).submit(str(command.event_id), command.actor, command.tx)
-        if register is not None and result.tx_id == store.get_tx_id():
-            store.put_state(composite_key(ORG_HOST, register), store.creator.msp_id.encode())
+        result = TransferContract(store, self._network).submit(
+            str(command.event_id), command.actor, command.tx, store.creator.msp_id
+        )
         payload = result.model_dump_json().encode()
         if not store.wrote:  # a replay: the recorded result, nothing written
             return _ok(payload)
         event = chaincode_event_pb2.ChaincodeEvent(event_name=EVENT_NAME, payload=payload)
         return Outcome(_ok(payload).response, event)
-
-    def _check_host(self, store: StubStore, actor: Actor, tx: Transaction) -> str | None:
-        """NotAParty unless the creator hosts ``actor.org``; an org to register, or None."""
-        creator = store.creator.msp_id
-        if creator not in self._members:
-            raise NotAParty(f"{creator} is not a member of the network")
-        if actor.org in self._members:
-            host = actor.org
-        else:
-            recorded = store.get_state(composite_key(ORG_HOST, actor.org))
-            if recorded is None:
-                if isinstance(tx, SetPolicyTx) and tx.policy.org_id == actor.org:
-                    return actor.org  # the first policy of an organisation names its host
-                raise NotAParty(f"no member hosts {actor.org} yet")
-            host = recorded.decode()
-        if host != creator:
-            raise NotAParty(f"{actor.org} is hosted by {host}, not by {creator}")
-        return None
 
     @staticmethod
     def _transfer(store: StubStore, args: Sequence[str]) -> Outcome:
