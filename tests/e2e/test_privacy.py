@@ -37,6 +37,13 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
     return found
 
 
+def ledger_places(stack: InfraSettings) -> tuple[Path, ...]:
+    """Where the ledger keeps its data: the embedded ledger's file, and on Fabric every
+    peer's and the orderer's ledgers and state databases."""
+    embedded = GatewaySettings(data_dir=stack.data_dir).ledger_dir
+    return (embedded, stack.fabric_data_dir) if stack.ledger == "fabric" else (embedded,)
+
+
 async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher, world: SessionWorld
 ) -> None:
@@ -54,7 +61,8 @@ async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     await watcher.wait_until([tid], reached(TransferState.CONSENT_REVOKED), within=60)
 
     needle = canary.encode()
-    assert files_containing(GatewaySettings().ledger_dir, needle) == []
+    for place in ledger_places(stack):
+        assert files_containing(place, needle) == [], place
     assert files_containing(stack.kafka_data_dir, needle) == []
     assert files_containing(stack.logs_dir, needle) == []
     # The check can find what is there: the records system does hold the id.
@@ -75,7 +83,7 @@ async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_
 
     needle = canary.encode()
     for place in (
-        GatewaySettings().ledger_dir,
+        *ledger_places(stack),
         stack.kafka_data_dir,
         stack.logs_dir,
         cluster_dir(stack),
