@@ -168,8 +168,13 @@ class Scenario:
 
 
 class DemoSettings(ServiceSettings):
-    keycloak_url: str = "http://127.0.0.1:8180"
+    # The stack's Keycloak port (CUREX_KEYCLOAK_PORT), so a second stack's demo signs in there.
+    keycloak_port: int = 8180
     api_port: int = 8080
+
+    @property
+    def keycloak_url(self) -> str:
+        return f"http://127.0.0.1:{self.keycloak_port}"
 
     @property
     def api_url(self) -> str:

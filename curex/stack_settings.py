@@ -20,6 +20,8 @@ def api_settings(stack: InfraSettings) -> ApiSettings:
     return ApiSettings(
         data_dir=stack.data_dir,
         pseudonym_key=pseudonym_key(stack),
+        keycloak_url=stack.keycloak_url,
+        api_port=stack.api_port,
         admin_client_secret=client_secret(stack, "applications-server"),
         ledger_access={
             org: LedgerAccess.model_validate(access) for org, access in ledger_access(stack).items()

@@ -5,6 +5,8 @@ the contract enforces, so the API refuses exactly what the contract would refuse
 publishing.
 """
 
+from collections.abc import Iterable
+
 from producers.errors import ActionNotAllowedNow, BadRequest, NotAParty, WrongRole
 from schemas import (
     TRANSITIONS,
@@ -47,3 +49,17 @@ def authorise_create(actor: Actor, source_org: str) -> None:
         raise WrongRole(f"only {allowed} may request transfers")
     if source_org == actor.org:
         raise BadRequest("source_org must be another organisation than your own")
+
+
+def permitted_actions(
+    actor: Actor, transfer: HasParties, state: TransferState, actions: Iterable[Action]
+) -> list[Action]:
+    """Those of ``actions`` that ``actor`` may take on ``transfer`` in ``state``, in order."""
+    permitted = []
+    for action in actions:
+        try:
+            authorise(actor, transfer, state, action)
+        except (ActionNotAllowedNow, NotAParty, WrongRole):
+            continue
+        permitted.append(action)
+    return permitted

@@ -1,7 +1,7 @@
 """What a Keycloak that imported its realms before must be brought up to, since Keycloak
 imports a realm only once: the confidential clients' secrets (generated per installation,
 also written into the realm files it imports) and the realms' login protection (brute-force
-detection, password policy)."""
+detection, password policy) and the web client's addresses (redirect URIs, web origins)."""
 
 import asyncio
 import json
@@ -43,18 +43,43 @@ def with_installation_secrets(realm: dict[str, Any], settings: InfraSettings) ->
 COMMITTED_API_ORIGIN = "http://127.0.0.1:8080"
 
 
-def write_realm(source: Path, target: Path, settings: InfraSettings) -> None:
+# A public client's addresses, kept as the committed realm names them (on this
+# installation's API port), on every `up`.
+ADDRESS_SETTINGS = ("redirectUris", "webOrigins", "rootUrl")
+POST_LOGOUT_URIS = "post.logout.redirect.uris"
+
+
+def _installation_realm(source: Path, settings: InfraSettings) -> dict[str, Any]:
     text = source.read_text().replace(COMMITTED_API_ORIGIN, f"http://127.0.0.1:{settings.api_port}")
-    realm = with_installation_secrets(json.loads(text), settings)
+    realm: dict[str, Any] = json.loads(text)
+    return realm
+
+
+def write_realm(source: Path, target: Path, settings: InfraSettings) -> None:
+    realm = with_installation_secrets(_installation_realm(source, settings), settings)
     target.touch(mode=0o600)
     target.chmod(0o600)
     target.write_text(json.dumps(realm, indent=2))
 
 
+def _address_changes(wanted: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """What of ``wanted``'s addresses ``current`` (the client Keycloak holds) lacks."""
+    changes = {
+        key: wanted[key]
+        for key in ADDRESS_SETTINGS
+        if key in wanted and current.get(key) != wanted[key]
+    }
+    logout = wanted.get("attributes", {}).get(POST_LOGOUT_URIS)
+    attributes = current.get("attributes", {})
+    if logout is not None and attributes.get(POST_LOGOUT_URIS) != logout:
+        changes["attributes"] = {**attributes, POST_LOGOUT_URIS: logout}
+    return changes
+
+
 def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
     changed = 0
     for path in realm_files:
-        realm = json.loads(path.read_text())
+        realm = _installation_realm(path, settings)
         admin = KeycloakAdmin(
             server_url=settings.keycloak_url,
             username=ADMIN_USER,
@@ -68,6 +93,15 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
             admin.update_realm(realm["realm"], wanted_protection)
             changed += 1
         for client in realm.get("clients", []):
+            if client.get("publicClient"):
+                client_uuid = admin.get_client_id(client["clientId"])
+                if client_uuid is None:
+                    continue
+                changes = _address_changes(client, admin.get_client(client_uuid))
+                if changes:
+                    admin.update_client(client_uuid, changes)
+                    changed += 1
+                continue
             if "secret" not in client:
                 continue
             wanted = client_secret(settings, client["clientId"])
@@ -81,6 +115,7 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
 
 
 async def sync_installation(settings: InfraSettings, realm_files: list[Path]) -> int:
-    """Sets each confidential client's secret to this installation's and each realm's
-    login protection to the committed one; returns how many things it changed."""
+    """Sets each confidential client's secret to this installation's, each public client's
+    addresses and each realm's login protection to the committed ones; returns how many
+    things it changed."""
     return await asyncio.to_thread(_sync, settings, realm_files)

@@ -13,10 +13,11 @@ from psycopg_pool import AsyncConnectionPool
 import notifier.websocket
 from notifier.hub import NotificationHub, follow_blocks
 from notifier.websocket import NotifierContext
-from producers.api import routes_me, routes_transfers
+from producers.api import routes_me, routes_transfers, routes_web
 from producers.api.accounts import Accounts
 from producers.api.body_limit import BodyLimit
 from producers.api.context import Services
+from producers.api.frontends import add_frontends
 from producers.api.ledger_client import BlockchainApi
 from producers.api.problems import install_error_handlers
 from producers.api.rate_limits import CreateLimits
@@ -90,8 +91,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(routes_transfers.router)
     app.include_router(routes_me.router)
     app.include_router(notifier.websocket.router)
+    app.include_router(routes_web.router)
 
     add_health_and_metrics(app, lambda: True)
+    add_frontends(app, settings.frontends_dir)
     return app
 
 

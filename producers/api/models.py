@@ -4,10 +4,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from read_model.documents import TransferSummary
+from read_model.documents import TransferSummary, TransferView
 from schemas import Language
 from schemas.envelope import OrgId, ShortText
-from schemas.transitions import Role
+from schemas.transitions import Action, Role
 
 
 class Body(BaseModel):
@@ -63,4 +63,17 @@ class TransferPage(Body):
     items: list[TransferSummary]
     next_cursor: str | None = Field(
         description="pass as `cursor` for the next page; null on the last page"
+    )
+
+
+class WebConfig(Body):
+    authority: str
+    client_id: str
+
+
+class TransferDetail(TransferView):
+    """A transfer as its party sees it, with the actions the caller may take on it now."""
+
+    actions: list[Action] = Field(
+        description="what the caller may do now, by the transition table and party rules"
     )

@@ -14,9 +14,10 @@ from producers.api.models import (
     ConsentRequest,
     CreateTransferRequest,
     Problem,
+    TransferDetail,
     TransferPage,
 )
-from producers.authorization import authorise, authorise_create
+from producers.authorization import authorise, authorise_create, permitted_actions
 from producers.errors import BadRequest, IdempotencyKeyReused, NotAParty, TransferNotFound
 from read_model.cursor import BadCursor, Cursor
 from read_model.documents import HistoryEntry, TransferView
@@ -148,9 +149,12 @@ async def list_transfers(
     return _json(TransferPage(items=page.items, next_cursor=page.next_cursor))
 
 
-@router.get("/{transfer_id}", responses=ERRORS, response_model=TransferView)
+@router.get("/{transfer_id}", responses=ERRORS, response_model=TransferDetail)
 async def get_transfer(transfer_id: str, principal: PrincipalDep, ctx: ServicesDep) -> Response:
-    return _json(await _visible(ctx, principal, transfer_id))
+    """The transfer now, with the actions the caller may take on it in this state."""
+    transfer = await _visible(ctx, principal, transfer_id)
+    actions = permitted_actions(principal.actor, transfer, transfer.state, PERSON_ACTIONS)
+    return _json(TransferDetail(**dict(transfer), actions=actions))
 
 
 @router.get("/{transfer_id}/history", responses=ERRORS)
@@ -217,6 +221,14 @@ ACTION_PATHS: dict[Action, str] = {
     Action.CLOSE: "close",
     Action.CANCEL: "cancel",
 }
+
+
+# Everything a person can do to an existing transfer, in the order the pages offer it.
+PERSON_ACTIONS: tuple[Action, ...] = (
+    Action.GRANT_CONSENT,
+    Action.REFUSE_CONSENT,
+    *ACTION_PATHS,
+)
 
 
 def _describe(action: Action) -> str:

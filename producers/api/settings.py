@@ -1,5 +1,7 @@
 """The Applications Server's settings (``CUREX_`` environment variables)."""
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from service_runtime.settings import PseudonymisingSettings, refuse_weak_secret
@@ -33,6 +35,10 @@ def _dev_ledger_access() -> dict[str, LedgerAccess]:
     }
 
 
+def _default_frontends_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "frontends" / "dist"
+
+
 class ApiSettings(PseudonymisingSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
@@ -57,10 +63,19 @@ class ApiSettings(PseudonymisingSettings):
     ledger_timeout_s: float = 10.0
     # A cached Blockchain API token is replaced this long before Keycloak's expires_in.
     ledger_token_margin_s: float = 30.0
+    # The built web applications (`npm run build` in frontends/).
+    frontends_dir: Path = Field(default_factory=lambda: _default_frontends_dir())
+    # The identity provider's address as browsers reach it, when it differs from keycloak_url.
+    public_keycloak_url: str | None = None
 
     @property
     def users_issuer(self) -> Issuer:
         return Issuer(f"{self.keycloak_url}/realms/{self.users_realm}", self.api_audience)
+
+    @property
+    def web_authority(self) -> str:
+        """The realm the web applications sign in with, at the browser's address of Keycloak."""
+        return f"{self.public_keycloak_url or self.keycloak_url}/realms/{self.users_realm}"
 
     @property
     def ledger_token_url(self) -> str:

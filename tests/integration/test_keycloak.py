@@ -141,12 +141,35 @@ def test_a_wrong_password_is_refused(keycloak: InfraSettings) -> None:
     assert response.json()["error"] == "invalid_grant"
 
 
+@pytest.mark.parametrize("path", ["/callback", "/v1/me", "/hpa.evil/"])
+def test_the_web_client_redirects_only_to_the_web_applications(
+    keycloak: InfraSettings, path: str
+) -> None:
+    auth = f"{keycloak.keycloak_url}/realms/curex/protocol/openid-connect/auth"
+    params = {
+        "client_id": "curex-web",
+        "response_type": "code",
+        "scope": "openid",
+        "code_challenge": "x" * 43,
+        "code_challenge_method": "S256",
+    }
+    allowed = httpx.get(
+        auth, params={**params, "redirect_uri": f"http://127.0.0.1:{keycloak.api_port}/pa/"}
+    )
+    refused = httpx.get(
+        auth, params={**params, "redirect_uri": f"http://127.0.0.1:{keycloak.api_port}{path}"}
+    )
+    assert allowed.status_code == 200  # the login page
+    assert refused.status_code == 400
+    assert "redirect_uri" in refused.text.lower() or "redirect" in refused.text.lower()
+
+
 def test_the_web_client_requires_pkce(keycloak: InfraSettings) -> None:
     auth = f"{keycloak.keycloak_url}/realms/curex/protocol/openid-connect/auth"
     params = {
         "client_id": "curex-web",
         "response_type": "code",
-        "redirect_uri": f"http://127.0.0.1:{keycloak.api_port}/callback",
+        "redirect_uri": f"http://127.0.0.1:{keycloak.api_port}/hpa/",
         "scope": "openid",
         "state": secrets.token_urlsafe(8),
     }

@@ -1,0 +1,2 @@
+export { MyTransfers } from "./MyTransfers";
+export { Updates } from "./Updates";
