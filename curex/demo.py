@@ -10,6 +10,7 @@ import asyncio
 import sys
 import uuid
 
+from pydantic import model_validator
 from rich.console import Console
 from rich.table import Table
 
@@ -168,13 +169,16 @@ class Scenario:
 
 
 class DemoSettings(ServiceSettings):
-    # The stack's Keycloak port (CUREX_KEYCLOAK_PORT), so a second stack's demo signs in there.
+    keycloak_url: str = "http://127.0.0.1:8180"
+    # A second stack on other ports sets CUREX_KEYCLOAK_PORT, as `curex up` reads it.
     keycloak_port: int = 8180
     api_port: int = 8080
 
-    @property
-    def keycloak_url(self) -> str:
-        return f"http://127.0.0.1:{self.keycloak_port}"
+    @model_validator(mode="after")
+    def _keycloak_of_this_stack(self) -> "DemoSettings":
+        if "keycloak_url" not in self.model_fields_set:
+            self.keycloak_url = f"http://127.0.0.1:{self.keycloak_port}"
+        return self
 
     @property
     def api_url(self) -> str:

@@ -31,4 +31,6 @@ def api_settings(stack: InfraSettings) -> ApiSettings:
         kafka_username=APPLICATIONS_SERVER,
         kafka_password=kafka_password(stack, APPLICATIONS_SERVER),
         network=stack.network,
+        notifications_url=stack.notifications_url,
+        prometheus_url=stack.prometheus_url,
     )

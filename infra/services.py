@@ -33,6 +33,7 @@ from infra.health import HealthProbe, http_ok
 from infra.kafka.broker import kafka_command, prepare_kafka
 from infra.kafka.principals import (
     APPLICATIONS_SERVER,
+    NOTIFIER,
     PROCESSORS,
     READ_MODEL,
     gateway_principal,
@@ -58,6 +59,7 @@ from infra.postgres.server import (
 )
 from infra.postgres.setup import set_up_database
 from infra.progress import ProgressReporter
+from infra.prometheus.server import prepare_prometheus, prometheus_command
 from infra.secrets import client_secret, ledger_access, pseudonym_key
 from infra.settings import FabricOrg, InfraSettings
 from schemas.topics import concrete_topics
@@ -88,6 +90,8 @@ class ServiceSpec:
     stop_wait_s: int = 15
     user: str | None = None
     stop_signal: str = "TERM"
+    # Serves Prometheus metrics at <address>/metrics: scraped by the stack's Prometheus.
+    metrics: bool = False
 
 
 def passthrough_env() -> dict[str, str]:
@@ -153,6 +157,7 @@ def _python_module(
         ports=(port,),
         env={**_project_env(settings), **(extra_env or {})},
         depends_on=depends_on,
+        metrics=True,
     )
 
 
@@ -193,6 +198,8 @@ def _api_env(settings: InfraSettings) -> dict[str, str]:
         "CUREX_CREATES_PER_ORG": settings.api_creates_per_org,
         "CUREX_EMERGENCIES_PER_USER": settings.api_emergencies_per_user,
         **_kafka_env(settings, APPLICATIONS_SERVER),
+        "CUREX_NOTIFICATIONS_URL": settings.notifications_url,
+        "CUREX_PROMETHEUS_URL": settings.prometheus_url,
     }
 
 
@@ -383,8 +390,38 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
             depends_on=("kafka", "postgres", "keycloak", "read-model"),
             extra_env=_api_env(settings),
         ),
+        _python_module(
+            "notifier",
+            "notifier",
+            settings.notifier_port,
+            settings,
+            depends_on=("kafka", "postgres", "keycloak", "read-model"),
+            extra_env={
+                "CUREX_NOTIFIER_PORT": str(settings.notifier_port),
+                "CUREX_PSEUDONYM_KEY": pseudonym_key(settings),
+                "CUREX_DATABASE_URL": database_url(settings),
+                **_kafka_env(settings, NOTIFIER),
+            },
+        ),
     ]
+    specs.append(_prometheus(settings, specs))
     return {spec.name: spec for spec in specs}
+
+
+def _prometheus(settings: InfraSettings, services: list[ServiceSpec]) -> ServiceSpec:
+    """Scrapes every project service's /metrics (the Python services answer it)."""
+    targets = {spec.name: spec.address.removeprefix("http://") for spec in services if spec.metrics}
+    targets["prometheus"] = f"127.0.0.1:{settings.prometheus_port}"
+    address = f"http://127.0.0.1:{settings.prometheus_port}"
+    return ServiceSpec(
+        name="prometheus",
+        command=lambda: prometheus_command(settings),
+        address=address,
+        health=http_ok(f"{address}/-/ready"),
+        ports=(settings.prometheus_port,),
+        cwd=settings.data_dir,
+        prepare=lambda progress: prepare_prometheus(settings, targets, progress),
+    )
 
 
 def with_dependencies(

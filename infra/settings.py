@@ -64,6 +64,9 @@ class InfraSettings(BaseSettings):
     processors_health_port: int = 8095
     api_port: int = 8080
     read_model_port: int = 8096
+    notifier_port: int = 8097
+    # Prometheus, scraping every service (Debian's package, run by `curex up`).
+    prometheus_port: int = 9090
     ledger_gateway_se_ki_port: int = 8092
     # The Applications Database: a local PostgreSQL `curex up` initialises and runs.
     database_host: str = "127.0.0.1"
@@ -125,6 +128,14 @@ class InfraSettings(BaseSettings):
     @property
     def kafka_data_dir(self) -> Path:
         return self.data_dir / "kafka"
+
+    @property
+    def notifications_url(self) -> str:
+        return f"ws://127.0.0.1:{self.notifier_port}/v1/notifications"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.prometheus_port}"
 
     @property
     def keycloak_url(self) -> str:

@@ -1,3 +1,3 @@
-"""Live notifications: ledger-confirmed changes pushed over ``WS /v1/notifications`` to
-the parties of each transfer, in their language. Served by the Applications Server's
-process for now."""
+"""The notifier service (``python -m notifier``; several instances may run): writes each
+recipient's inbox from committed ledger changes and pushes them over
+``WS /v1/notifications``, in the user's language, replaying missed ones on resume."""

@@ -1,18 +1,19 @@
-"""The frames the notifier sends: one per committed change, and the replay of missed ones."""
+"""The frames the notifier sends (pure): one per committed change, plus the protocol's
+acknowledgements. Serialised once per change and language, then shared by every socket."""
 
 from typing import Any
 
+import orjson
+
+from notifier.inbox import InboxEntry
 from notifier.messages import message_for
-from read_model.documents import HistoryEntry
 from schemas import Language
 
-Frame = dict[str, Any]
 
-
-def update_frame(entry: HistoryEntry, transfer_id: str, language: Language) -> Frame:
+def update_frame(entry: InboxEntry, language: Language) -> dict[str, Any]:
     return {
         "type": "transfer.updated",
-        "transfer_id": transfer_id,
+        "transfer_id": entry.transfer_id,
         "state": entry.to_state.value,
         "previous_state": entry.from_state.value if entry.from_state else None,
         "tx_id": entry.tx_id,
@@ -22,14 +23,21 @@ def update_frame(entry: HistoryEntry, transfer_id: str, language: Language) -> F
     }
 
 
-def replay_frames(
-    transfers: list[tuple[str, tuple[HistoryEntry, ...]]], after_tx: str | None, language: Language
-) -> list[Frame]:
-    """Every change after the one with ``after_tx`` (all of them when it is unknown)."""
-    entries = [(tid, e) for tid, history in transfers for e in history]
-    after_block = next((e.block_number for _, e in entries if e.tx_id == after_tx), -1)
-    missed = sorted(
-        ((tid, e) for tid, e in entries if e.block_number > after_block),
-        key=lambda pair: (pair[1].block_number, pair[1].tx_id),
-    )
-    return [update_frame(e, tid, language) for tid, e in missed]
+def encode(frame: dict[str, Any]) -> str:
+    return orjson.dumps(frame).decode()
+
+
+class FrameCache:
+    """One change's frame text per language, built on first use."""
+
+    __slots__ = ("_entry", "_texts")
+
+    def __init__(self, entry: InboxEntry) -> None:
+        self._entry = entry
+        self._texts: dict[Language, str] = {}
+
+    def text(self, language: Language) -> str:
+        text = self._texts.get(language)
+        if text is None:
+            text = self._texts[language] = encode(update_frame(self._entry, language))
+        return text

@@ -11,17 +11,18 @@ import gc
 
 import psycopg
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from prometheus_client import Counter
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import ValidationError
 
+from read_model.operations import report_transfer_states
 from read_model.projector import ReadModelProjector
 from read_model.settings import ReadModelSettings
 from schemas import LEDGER_REPORT, LedgerReport
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.consuming import Polled, committing_consumer, consume_and_commit
 from service_runtime.logs import configure_logging
+from service_runtime.positions import SeekToStoredPositions
 from service_runtime.service_http import http_server, service_app
 from service_runtime.settings import load_settings
 
@@ -32,32 +33,11 @@ RETRIES = Counter(
 )
 
 
-class ResumeFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, continue where the database says the projection stands."""
-
-    def __init__(self, consumer: AIOKafkaConsumer, projector: ReadModelProjector) -> None:
-        self._consumer = consumer
-        self._projector = projector
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        pass
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        known = await self._projector.positions(assigned)
-        for tp in assigned:
-            if tp in known:
-                self._consumer.seek(tp, known[tp])
-            else:
-                # Not in the database (a new one): project the whole topic, whatever the
-                # group committed for an earlier store.
-                await self._consumer.seek_to_beginning(tp)
-
-
 async def run(settings: ReadModelSettings) -> None:
     pool = AsyncConnectionPool(
         settings.database_url,
         min_size=1,
-        max_size=2,
+        max_size=3,
         open=False,
         # Each batch opens its own transaction; nothing else needs one.
         kwargs={"autocommit": True},
@@ -74,7 +54,9 @@ async def run(settings: ReadModelSettings) -> None:
         settings.read_model_instance_id,
         settings.read_model_max_batch,
     )
-    consumer.subscribe([LEDGER_BLOCKS.name], listener=ResumeFromDatabase(consumer, projector))
+    consumer.subscribe(
+        [LEDGER_BLOCKS.name], listener=SeekToStoredPositions(consumer, projector.positions)
+    )
 
     async def project(polled: Polled) -> None:
         reports: list[LedgerReport] = []
@@ -110,6 +92,7 @@ async def run(settings: ReadModelSettings) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(consume_and_commit(consumer, project, settings.read_model_max_batch))
             tasks.create_task(server.serve())
+            tasks.create_task(report_transfer_states(pool, settings.read_model_counts_every_s))
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from read_model import operations
 from read_model.codes import pseudonym_key, pseudonym_of, tx_id_of
 from read_model.cursor import Cursor
 from read_model.documents import HistoryEntry, Rejection, TransferSummary, TransferView
@@ -170,6 +171,12 @@ class ApplicationsDatabase:
             tid: tuple(sorted(entries, key=lambda e: (e.block_number, e.tx_id)))
             for tid, entries in found.items()
         }
+
+    async def transfers_per_state(self) -> dict[str, int]:
+        return await operations.transfers_per_state(self._pool)
+
+    async def stuck_transfers(self, limit: int) -> list[operations.StuckTransfer]:
+        return await operations.stuck_transfers(self._pool, limit)
 
     async def language(self, user_id: str) -> Language:
         async with self._pool.connection() as db:

@@ -8,3 +8,5 @@ class ReadModelSettings(ServiceSettings):
     read_model_group_id: str = "curex-read-model"
     read_model_instance_id: str = "curex-read-model-1"
     read_model_max_batch: int = 2000
+    # How often the transfers-per-state and stuck-transfer gauges are counted again.
+    read_model_counts_every_s: float = 15.0

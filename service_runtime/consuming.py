@@ -8,6 +8,7 @@ polled; commits stay in order. A crash anywhere repeats work but never loses it.
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from service_runtime.kafka_access import KafkaAccess
+from service_runtime.metrics import CONSUMED, HANDLING, LagReporter, group_of
 
 log = structlog.get_logger()
 
@@ -27,12 +29,20 @@ async def consume_and_commit(
     max_batch: int,
 ) -> None:
     committing: asyncio.Task[None] | None = None
+    group = group_of(consumer)
+    lag = LagReporter(consumer)
     try:
         while True:
             polled = await consumer.getmany(timeout_ms=500, max_records=max_batch)
+            await lag.report()
             if not any(polled.values()):
                 continue
+            started = time.perf_counter()
             await handle(polled)
+            elapsed = time.perf_counter() - started
+            for tp, batch in polled.items():
+                CONSUMED.labels(group, tp.topic).inc(len(batch))
+                HANDLING.labels(group, tp.topic).observe(elapsed)
             offsets = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
             if committing is not None:
                 await committing
@@ -54,9 +64,15 @@ async def _commit(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
 
 
 def committing_consumer(
-    access: KafkaAccess, topics: list[str], group_id: str, instance_id: str, max_batch: int
+    access: KafkaAccess,
+    topics: list[str],
+    group_id: str,
+    instance_id: str | None,
+    max_batch: int,
 ) -> AIOKafkaConsumer:
-    """A group member for ``consume_and_commit``: manual commits, from the earliest offset."""
+    """A group member for ``consume_and_commit``: manual commits, from the earliest offset.
+    With an ``instance_id`` it is a static member; without one it leaves the group when it
+    stops, so its partitions move at once (for services whose instances come and go)."""
     # A static member that rejoins keeps its old assignment without a rebalance, even when
     # it now subscribes to more topics: what it subscribes to is part of its identity.
     subscription = hashlib.sha256("\n".join(sorted(topics)).encode()).hexdigest()[:8]
@@ -66,7 +82,9 @@ def committing_consumer(
         group_id=group_id,
         # Static membership: a restarted process resumes its partitions without waiting
         # for the killed member's session to expire.
-        group_instance_id=f"{instance_id}-{subscription}" if topics else instance_id,
+        group_instance_id=f"{instance_id}-{subscription}"
+        if topics and instance_id
+        else instance_id,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
         enable_auto_commit=False,

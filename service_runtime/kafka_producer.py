@@ -6,6 +6,7 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
 from service_runtime.kafka_access import KafkaAccess
+from service_runtime.metrics import PRODUCED
 
 
 def durable_producer(access: KafkaAccess) -> AIOKafkaProducer:
@@ -22,4 +23,5 @@ async def send(
     delivery: Awaitable[object] = await producer.send(
         topic, message.model_dump_json().encode(), key=key
     )
+    PRODUCED.labels(topic).inc()
     return delivery

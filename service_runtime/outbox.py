@@ -17,6 +17,7 @@ from schemas import dead_letter_for
 from schemas.topics import DEADLETTER
 from service_runtime.errors import OutputFailed
 from service_runtime.kafka_producer import send
+from service_runtime.metrics import DEAD_LETTERS, PRODUCED, dead_letter_reason
 
 log = structlog.get_logger()
 
@@ -41,6 +42,7 @@ class Outbox:
             )
         except KafkaError as error:
             raise OutputFailed(f"{topic}: {error!r}") from error
+        PRODUCED.labels(topic).inc()
         self._deliveries.append(delivery)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
@@ -50,6 +52,7 @@ class Outbox:
         log.warning(
             "dead-lettered", topic=record.topic, partition=record.partition, offset=record.offset
         )
+        DEAD_LETTERS.labels(record.topic, dead_letter_reason(error)).inc()
         await self.send(DEADLETTER.name, letter, record.key)
 
     async def delivered(self) -> None:

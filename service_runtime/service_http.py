@@ -5,10 +5,15 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 
 
 def add_health_and_metrics(app: FastAPI, is_ready: Callable[[], bool]) -> None:
-    """``/health`` answers 503 until ``is_ready``; ``/metrics`` is Prometheus' text format."""
+    """``/health`` answers 503 until ``is_ready``; ``/metrics`` is Prometheus' text format,
+    with every route's request count, latency and sizes (prometheus-fastapi-instrumentator)."""
+    Instrumentator(
+        excluded_handlers=["/metrics", "/health"], should_group_status_codes=False
+    ).instrument(app)
 
     @app.get("/health", include_in_schema=False)
     def health(response: Response) -> dict[str, str]:

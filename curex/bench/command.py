@@ -14,6 +14,8 @@ from curex.bench.api import ApiBench, ApiBenchOptions
 from curex.bench.errors import BenchError
 from curex.bench.ledger import LedgerBenchOptions, run_ledger_bench
 from curex.bench.ledger_report import render as render_ledger
+from curex.bench.notify import NotifyBench, NotifyBenchOptions
+from curex.bench.notify_report import render as render_notify
 from curex.bench.report import RSS_SERVICES, render
 from curex.bench.run import BenchOptions, run_bench
 from infra.errors import InfraError
@@ -199,3 +201,31 @@ def ledger(
     failed = sum(run.failed for run in result.runs)
     if failed:
         raise _fail(console, f"{failed} transaction(s) failed; the figures are not valid")
+
+
+@bench_app.command("notify")
+def notify(
+    clients: Annotated[int, typer.Option(min=1, help="WebSocket clients held open.")] = 200,
+    transfers: Annotated[
+        int, typer.Option(min=1, help="Emergency transfers created: four changes each.")
+    ] = 10,
+    rate: Annotated[float, typer.Option(min=0.1, help="Creates/s offered.")] = 25.0,
+    deadline: Annotated[
+        float, typer.Option(min=1.0, help="Seconds to wait for connections and changes.")
+    ] = 120.0,
+) -> None:
+    """Committed change → WebSocket client p50/p99 with N clients, connections held,
+    messages dropped and the notifier's RSS, beside a bare Kafka reader of the same changes."""
+    console = Console(log_path=False, width=None if sys.stdout.isatty() else 130)
+    settings = InfraSettings()
+    options = NotifyBenchOptions(clients, transfers, rate, deadline)
+    try:
+        pids = _healthy_pids(settings, (*API_SERVICES, "notifier"))
+        result = asyncio.run(
+            NotifyBench(
+                settings, pids["notifier"], options, lambda line: console.log(f"[dim]{line}")
+            ).run()
+        )
+    except BenchError as exc:
+        raise _fail(console, str(exc)) from exc
+    render_notify(console, result)

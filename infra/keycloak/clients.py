@@ -92,6 +92,7 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
         if any(current.get(key) != value for key, value in wanted_protection.items()):
             admin.update_realm(realm["realm"], wanted_protection)
             changed += 1
+        changed += _add_missing_users(admin, realm)
         for client in realm.get("clients", []):
             if client.get("publicClient"):
                 client_uuid = admin.get_client_id(client["clientId"])
@@ -112,6 +113,22 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
                 admin.update_client(client_uuid, {"secret": wanted})
                 changed += 1
     return changed
+
+
+def _add_missing_users(admin: KeycloakAdmin, realm: dict[str, Any]) -> int:
+    """Creates each person of the realm file that a Keycloak imported earlier lacks (a demo
+    user added since), with their attributes, password and realm roles."""
+    added = 0
+    for user in realm.get("users", []):
+        if "serviceAccountClientId" in user or admin.get_user_id(user["username"]):
+            continue
+        roles = user.get("realmRoles", [])
+        payload = {key: value for key, value in user.items() if key != "realmRoles"}
+        user_id = admin.create_user(payload, exist_ok=True)
+        if roles:
+            admin.assign_realm_roles(user_id, [admin.get_realm_role(role) for role in roles])
+        added += 1
+    return added
 
 
 async def sync_installation(settings: InfraSettings, realm_files: list[Path]) -> int:

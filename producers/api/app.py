@@ -1,6 +1,5 @@
 """The Applications Server: the REST API HPA and PA clients use (FastAPI)."""
 
-import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
@@ -10,15 +9,13 @@ import httpx
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-import notifier.websocket
-from notifier.hub import NotificationHub, follow_blocks
-from notifier.websocket import NotifierContext
-from producers.api import routes_me, routes_transfers, routes_web
+from producers.api import routes_me, routes_ops, routes_transfers, routes_web
 from producers.api.accounts import Accounts
 from producers.api.body_limit import BodyLimit
 from producers.api.context import Services
 from producers.api.frontends import add_frontends
 from producers.api.ledger_client import BlockchainApi
+from producers.api.monitoring import Prometheus
 from producers.api.problems import install_error_handlers
 from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
@@ -50,9 +47,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             ledger_http = httpx.AsyncClient(timeout=settings.ledger_timeout_s)
             resources.push_async_callback(ledger_http.aclose)
             database = ApplicationsDatabase(pool)
-            notifications = NotificationHub()
-            follower = asyncio.create_task(follow_blocks(notifications, settings.kafka))
-            resources.push_async_callback(_cancelled, follower)
+            monitoring_http = httpx.AsyncClient(timeout=settings.prometheus_timeout_s)
+            resources.push_async_callback(monitoring_http.aclose)
             tokens = TokenValidator(settings.users_issuer)
             app.state.services = Services(
                 settings=settings,
@@ -67,13 +63,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                     settings.creates_per_org,
                     settings.emergencies_per_user,
                 ),
-            )
-            app.state.notifier = NotifierContext(
-                hub=notifications,
-                tokens=tokens,
-                database=database,
-                pseudonym_key=settings.pseudonym_key.encode(),
-                replay_limit=settings.replay_transfers,
+                prometheus=Prometheus(monitoring_http, settings.prometheus_url),
             )
             # Start-up objects live as long as the process: keep them out of every
             # collection, so a full collection never stalls a request.
@@ -90,15 +80,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.include_router(routes_transfers.router)
     app.include_router(routes_me.router)
-    app.include_router(notifier.websocket.router)
+    app.include_router(routes_ops.router)
     app.include_router(routes_web.router)
 
     add_health_and_metrics(app, lambda: True)
     add_frontends(app, settings.frontends_dir)
     return app
-
-
-async def _cancelled(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from producers.api.accounts import Accounts
 from producers.api.ledger_client import BlockchainApi
+from producers.api.monitoring import Prometheus
 from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
@@ -28,6 +29,7 @@ class Services:
     accounts: Accounts
     ledger: BlockchainApi
     create_limits: CreateLimits
+    prometheus: Prometheus
 
 
 async def services(request: Request) -> Services:

@@ -52,6 +52,8 @@ class Profile(Body):
     org: str
     role: Role
     language: Language
+    # The notifier's WebSocket address (``WS /v1/notifications``).
+    notifications_url: str
 
 
 class Problem(Body):

@@ -17,6 +17,7 @@ async def me(principal: PrincipalDep, ctx: ServicesDep) -> Profile:
         org=principal.org,
         role=principal.role,
         language=await ctx.database.language(principal.user_id),
+        notifications_url=ctx.settings.notifications_url,
     )
 
 

@@ -50,8 +50,11 @@ class ApiSettings(PseudonymisingSettings):
     admin_client_secret: str = DEV_ADMIN_SECRET
     # At most this many items per page of GET /v1/transfers.
     list_limit: int = 100
-    # The notifier's resume replays the changes of this many of the user's newest transfers.
-    replay_transfers: int = 200
+    # Where clients open the notifier's WebSocket (GET /v1/me tells them).
+    notifications_url: str = "ws://127.0.0.1:8097/v1/notifications"
+    # The stack's Prometheus, which the ops API reads.
+    prometheus_url: str = "http://127.0.0.1:9090"
+    prometheus_timeout_s: float = 3.0
     database_pool_size: int = 20
     # Moving windows, in the `limits` library's notation ("10/day", "60 per minute").
     creates_per_user: str = "60/minute"

@@ -14,7 +14,7 @@ from producers.api.settings import ApiSettings
 _STACK = InfraSettings()
 KEYCLOAK = _STACK.keycloak_url
 API = f"http://127.0.0.1:{_STACK.api_port}"
-WS_NOTIFICATIONS = f"ws://127.0.0.1:{_STACK.api_port}/v1/notifications"
+WS_NOTIFICATIONS = _STACK.notifications_url
 LEDGER_GATEWAYS = {
     "ES-SERMAS": f"http://127.0.0.1:{_STACK.ledger_gateway_port}",
     "SE-KI": f"http://127.0.0.1:{_STACK.ledger_gateway_se_ki_port}",

@@ -221,6 +221,7 @@ async def test_422_for_invalid_bodies(users: Users) -> None:
 async def test_profile_and_language_preference(users: Users) -> None:
     me = (await users.patient_es.http.get("/v1/me")).json()
     assert (me["org"], me["role"], me["username"]) == ("ES-SERMAS", "patient", "patient.es")
+    assert me["notifications_url"] == InfraSettings().notifications_url
     response = await users.patient_es.http.patch("/v1/me/preferences", json={"language": "es"})
     assert response.json()["language"] == "es"
     assert (await users.patient_es.http.get("/v1/me")).json()["language"] == "es"

@@ -55,6 +55,23 @@ export interface paths {
         patch: operations["update_preferences_v1_me_preferences_patch"];
         trace?: never;
     };
+    "/v1/ops/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Overview */
+        get: operations["overview_v1_ops_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/transfers": {
         parameters: {
             query?: never;
@@ -322,6 +339,25 @@ export interface components {
             /** User Id */
             user_id: string;
         };
+        /** Alert */
+        Alert: {
+            /** Name */
+            name: string;
+            /** Severity */
+            severity: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "firing" | "pending";
+            /** Summary */
+            summary: string;
+        };
         /** ConsentRequest */
         ConsentRequest: {
             /**
@@ -346,6 +382,34 @@ export interface components {
             reason: string;
             /** Source Org */
             source_org: string;
+        };
+        /** DeadLetterEvent */
+        DeadLetterEvent: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Reason */
+            reason: string;
+            /** Source Topic */
+            source_topic: string;
+        };
+        /** DeadLetters */
+        DeadLetters: {
+            /** Recent */
+            recent: components["schemas"]["DeadLetterEvent"][];
+            /** Total */
+            total: number;
+        };
+        /** GroupLag */
+        GroupLag: {
+            /** Group */
+            group: string;
+            /** Lag */
+            lag: number;
+            /** Topic */
+            topic: string;
         };
         /** HistoryEntry */
         HistoryEntry: {
@@ -389,6 +453,33 @@ export interface components {
             ledger_of: string;
             transfer: components["schemas"]["Transfer"];
         };
+        /** OpsOverview */
+        OpsOverview: {
+            /** Alerts */
+            alerts: components["schemas"]["Alert"][];
+            /** Consumer Groups */
+            consumer_groups: components["schemas"]["GroupLag"][];
+            dead_letters: components["schemas"]["DeadLetters"];
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Prometheus Available */
+            prometheus_available: boolean;
+            /** Services */
+            services: components["schemas"]["ServiceHealth"][];
+            /** Stuck Transfers */
+            stuck_transfers: components["schemas"]["StuckTransferOut"][];
+            /** Throughput Series */
+            throughput_series: components["schemas"]["TopicSeries"][];
+            /** Topics */
+            topics: components["schemas"]["TopicRate"][];
+            /** Transfers Per State */
+            transfers_per_state: {
+                [key: string]: number;
+            };
+        };
         /** PasswordChange */
         PasswordChange: {
             /** Current Password */
@@ -418,6 +509,8 @@ export interface components {
              * @enum {string}
              */
             language: "en" | "es" | "sv";
+            /** Notifications Url */
+            notifications_url: string;
             /** Org */
             org: string;
             role: components["schemas"]["Role"];
@@ -463,6 +556,42 @@ export interface components {
          * @enum {string}
          */
         Role: "health_professional" | "patient" | "ops" | "system";
+        /** ServiceHealth */
+        ServiceHealth: {
+            /** Healthy */
+            healthy: boolean;
+            /** Name */
+            name: string;
+        };
+        /** StuckTransferOut */
+        StuckTransferOut: {
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** State */
+            state: string;
+            /** Transfer Id */
+            transfer_id: string;
+        };
+        /** TopicRate */
+        TopicRate: {
+            /** Messages Per S */
+            messages_per_s: number;
+            /** Topic */
+            topic: string;
+        };
+        /** TopicSeries */
+        TopicSeries: {
+            /** Points */
+            points: [
+                number,
+                number
+            ][];
+            /** Topic */
+            topic: string;
+        };
         /**
          * Transfer
          * @description A transfer's current state as the ledger holds it: no health data, no identifiers.
@@ -778,6 +907,44 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    overview_v1_ops_overview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsOverview"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

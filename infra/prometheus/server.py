@@ -1,0 +1,72 @@
+"""Running Prometheus for this installation: a generated configuration that scrapes every
+project service of the stack, the rules in ``rules.yml``, data under the data directory."""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+
+from infra.errors import ServiceFailed
+from infra.progress import ProgressReporter
+from infra.prometheus.install import ensure_prometheus, prometheus_binary
+from infra.settings import InfraSettings
+
+RULES = Path(__file__).parent / "rules.yml"
+SCRAPE_INTERVAL = "5s"
+# The alerts' windows assume this evaluation interval.
+EVALUATION_INTERVAL = "5s"
+
+
+def config_path(settings: InfraSettings) -> Path:
+    return settings.config_dir / "prometheus.yml"
+
+
+def storage_dir(settings: InfraSettings) -> Path:
+    return settings.data_dir / "prometheus"
+
+
+def scrape_config(targets: Mapping[str, str]) -> dict[str, object]:
+    """One job per service (``targets``: service name -> host:port of its /metrics)."""
+    return {
+        "global": {
+            "scrape_interval": SCRAPE_INTERVAL,
+            "evaluation_interval": EVALUATION_INTERVAL,
+        },
+        "rule_files": [str(RULES)],
+        "scrape_configs": [
+            {
+                "job_name": name,
+                "metrics_path": "/metrics",
+                "static_configs": [{"targets": [address], "labels": {"service": name}}],
+            }
+            for name, address in targets.items()
+        ],
+    }
+
+
+def write_config(settings: InfraSettings, targets: Mapping[str, str]) -> None:
+    # JSON is YAML: no YAML writer needed.
+    path = config_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(scrape_config(targets), option=orjson.OPT_INDENT_2))
+
+
+def prepare_prometheus(
+    settings: InfraSettings, targets: Mapping[str, str], progress: ProgressReporter
+) -> None:
+    ensure_prometheus(progress)
+    storage_dir(settings).mkdir(parents=True, exist_ok=True)
+    write_config(settings, targets)
+
+
+def prometheus_command(settings: InfraSettings) -> list[str]:
+    binary = prometheus_binary()
+    if binary is None:
+        raise ServiceFailed("Prometheus is not installed: run `curex up` to install it")
+    return [
+        str(binary),
+        f"--config.file={config_path(settings)}",
+        f"--storage.tsdb.path={storage_dir(settings)}",
+        "--storage.tsdb.retention.time=7d",
+        f"--web.listen-address=127.0.0.1:{settings.prometheus_port}",
+    ]

@@ -1,0 +1,82 @@
+"""Writing the inboxes: committed transfer changes from ``curex.ledger.blocks``.
+
+Every instance joins one consumer group, so each change is written once; each batch is
+written in one transaction with the Kafka positions it reached, and a (re)assigned
+partition resumes from the positions the database holds.
+"""
+
+import asyncio
+from datetime import timedelta
+
+import psycopg
+import structlog
+from psycopg_pool import PoolTimeout
+from pydantic import ValidationError
+
+from notifier.inbox import InboxStore
+from notifier.metrics import INBOX_ROWS
+from notifier.settings import NotifierSettings
+from schemas import LEDGER_REPORT, TransactionCommitted
+from schemas.topics import LEDGER_BLOCKS
+from service_runtime.consuming import Polled, committing_consumer, consume_and_commit
+from service_runtime.positions import SeekToStoredPositions
+
+log = structlog.get_logger()
+
+
+async def write_inboxes(settings: NotifierSettings, store: InboxStore) -> None:
+    consumer = committing_consumer(
+        settings.kafka,
+        [],
+        settings.notifier_group_id,
+        settings.notifier_instance_id,
+        settings.notifier_max_batch,
+    )
+    # A notifier added to a running installation starts its inboxes from now: changes
+    # committed before it existed were never notifications anyone could have missed.
+    consumer.subscribe(
+        [LEDGER_BLOCKS.name],
+        listener=SeekToStoredPositions(consumer, store.positions, from_end=True),
+    )
+
+    async def write(polled: Polled) -> None:
+        reports: list[TransactionCommitted] = []
+        for records in polled.values():
+            for record in records:
+                try:
+                    report = LEDGER_REPORT.validate_json(record.value or b"")
+                except ValidationError:
+                    continue  # the processors dead-letter what cannot be read
+                if isinstance(report, TransactionCommitted):
+                    reports.append(report)
+        positions = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
+        delay = 0.1
+        while True:
+            try:
+                written = await store.write(reports, positions)
+            except (psycopg.OperationalError, PoolTimeout) as error:
+                log.warning("applications database unavailable; retrying", error=str(error))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                INBOX_ROWS.inc(written)
+                return
+
+    await consumer.start()
+    try:
+        await consume_and_commit(consumer, write, settings.notifier_max_batch)
+    finally:
+        await consumer.stop()
+
+
+async def forget_old_rows(settings: NotifierSettings, store: InboxStore) -> None:
+    """Retention: rows older than the retention period are deleted, now and then."""
+    age = timedelta(days=settings.notifier_retention_days)
+    while True:
+        try:
+            deleted = await store.forget_older_than(age)
+            if deleted:
+                log.info("inbox rows past retention deleted", rows=deleted)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            log.warning("retention skipped: database unavailable", error=str(error))
+        await asyncio.sleep(settings.notifier_retention_interval_s)

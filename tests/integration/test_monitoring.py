@@ -1,0 +1,164 @@
+"""Monitoring against the real stack: every service's /metrics parses and moves with
+traffic, the stack's Prometheus scrapes every service, its rules pass promtool, and a
+stopped service's alert fires within the rule's window."""
+
+import asyncio
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from curex.block_watch import BlockWatcher
+from curex.demo import seed_demo_organisations
+from infra.progress import SilentProgress
+from infra.prometheus.install import ensure_prometheus, promtool_binary
+from infra.prometheus.server import RULES
+from infra.services import service_registry
+from infra.settings import InfraSettings
+from infra.supervision import Supervisor
+from infra.testing import ensure_stack
+from producers.publisher import CommandPublisher
+from schemas import TransferState
+from tests.e2e.rest import Api, user_token
+
+pytestmark = pytest.mark.integration
+
+
+def _promtool() -> Path:
+    ensure_prometheus(SilentProgress())
+    tool = promtool_binary()
+    assert tool is not None
+    return tool
+
+
+def test_the_rules_are_valid_and_each_alert_fires_when_it_should() -> None:
+    tool = _promtool()
+    checked = subprocess.run(
+        [str(tool), "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = subprocess.run(
+        [str(tool), "test", "rules", "rules_test.yml"],
+        cwd=RULES.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def _samples(text: str) -> dict[str, float]:
+    """Every sample of a /metrics page, by name and labels (parsing fails on bad text)."""
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
+
+
+def _total(samples: dict[str, float], name: str, having: str = "") -> float:
+    return sum(v for k, v in samples.items() if k.startswith(name + "{") and having in k)
+
+
+# What must move in each service when a transfer goes through.
+MOVES: dict[str, Callable[[dict[str, float]], float]] = {
+    "applications-server": lambda s: _total(s, "http_requests_total"),
+    "processors": lambda s: _total(s, "curex_messages_consumed_total"),
+    "ledger-gateway": lambda s: _total(s, "curex_messages_produced_total", "curex.ledger.blocks"),
+    "read-model": lambda s: _total(s, "curex_messages_consumed_total", "curex-read-model"),
+    "notifier": lambda s: _total(s, "curex_notifier_inbox_rows_total"),
+}
+
+
+@pytest.fixture(scope="module")
+async def seeded(stack: InfraSettings, publisher: CommandPublisher, watcher: BlockWatcher) -> None:
+    await seed_demo_organisations(publisher, watcher)
+
+
+async def test_every_service_exports_prometheus_text_whose_counters_move_with_traffic(
+    stack: InfraSettings, seeded: None
+) -> None:
+    registry = service_registry(stack)
+    urls = {name: f"{registry[name].address}/metrics" for name in MOVES}
+    async with httpx.AsyncClient() as http:
+        before = {
+            name: MOVES[name](_samples((await http.get(url)).text)) for name, url in urls.items()
+        }
+        async with Api(await user_token("doctor.ki")) as doctor:
+            transfer_id = await doctor.create(emergency=True)
+            await doctor.wait_state(transfer_id, TransferState.DATA_AVAILABLE)
+        deadline = time.monotonic() + 30
+        while True:
+            after = {
+                name: MOVES[name](_samples((await http.get(url)).text))
+                for name, url in urls.items()
+            }
+            still = [name for name in MOVES if after[name] <= before[name]]
+            if not still:
+                break
+            assert time.monotonic() < deadline, f"no counter moved in {still}"
+            await asyncio.sleep(0.2)  # the interval of a deadline-bounded poll
+
+
+async def _targets(http: httpx.AsyncClient, stack: InfraSettings) -> dict[str, str]:
+    answer = (await http.get(f"{stack.prometheus_url}/api/v1/targets")).json()
+    return {t["labels"]["service"]: t["health"] for t in answer["data"]["activeTargets"]}
+
+
+async def test_prometheus_scrapes_every_service_and_reports_each_up(stack: InfraSettings) -> None:
+    wanted = {name for name, spec in service_registry(stack).items() if spec.metrics}
+    async with httpx.AsyncClient() as http:
+        deadline = time.monotonic() + 30
+        while True:
+            targets = await _targets(http, stack)
+            if wanted <= set(targets) and all(targets[name] == "up" for name in wanted):
+                return
+            assert time.monotonic() < deadline, f"targets: {targets}"
+            await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
+
+
+async def _firing(http: httpx.AsyncClient, stack: InfraSettings, service: str) -> bool:
+    alerts = (await http.get(f"{stack.prometheus_url}/api/v1/alerts")).json()["data"]["alerts"]
+    return any(
+        a["labels"].get("alertname") == "CurexServiceDown"
+        and a["labels"].get("service") == service
+        and a["state"] == "firing"
+        for a in alerts
+    )
+
+
+@pytest.mark.crash
+async def test_a_stopped_service_fires_its_alert_within_the_rules_window(
+    stack: InfraSettings,
+) -> None:
+    victim = "read-model"
+    supervisor = Supervisor(stack)
+    async with httpx.AsyncClient() as http:
+        assert not await _firing(http, stack, victim)
+        await asyncio.to_thread(supervisor.stop, victim)
+        try:
+            # Scraped every 5 s, firing after 15 s down: well within 45 s.
+            deadline = time.monotonic() + 45
+            while not await _firing(http, stack, victim):
+                assert time.monotonic() < deadline, "CurexServiceDown never fired"
+                await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
+        finally:
+            await asyncio.to_thread(ensure_stack, [victim], stack)
+
+
+async def test_every_dashboard_query_is_one_prometheus_answers(stack: InfraSettings) -> None:
+    dashboard = json.loads((RULES.parent / "dashboard.json").read_text())
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert queries
+    async with httpx.AsyncClient() as http:
+        for query in queries:
+            answer = (
+                await http.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query})
+            ).json()
+            assert answer["status"] == "success", (query, answer)
