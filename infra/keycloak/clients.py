@@ -47,6 +47,9 @@ COMMITTED_API_ORIGIN = "http://127.0.0.1:8080"
 # installation's API port), on every `up`.
 ADDRESS_SETTINGS = ("redirectUris", "webOrigins", "rootUrl")
 POST_LOGOUT_URIS = "post.logout.redirect.uris"
+# Kept as committed too (absent: the realm's default), so a lifespan a test or an operator
+# shortened does not outlive them.
+TOKEN_LIFESPAN = "access.token.lifespan"
 
 
 def _installation_realm(source: Path, settings: InfraSettings) -> dict[str, Any]:
@@ -63,16 +66,22 @@ def write_realm(source: Path, target: Path, settings: InfraSettings) -> None:
 
 
 def _address_changes(wanted: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """What of ``wanted``'s addresses ``current`` (the client Keycloak holds) lacks."""
+    """What of ``wanted``'s addresses and token lifespan ``current`` (the client Keycloak
+    holds) lacks."""
     changes = {
         key: wanted[key]
         for key in ADDRESS_SETTINGS
         if key in wanted and current.get(key) != wanted[key]
     }
-    logout = wanted.get("attributes", {}).get(POST_LOGOUT_URIS)
+    wanted_attributes = wanted.get("attributes", {})
     attributes = current.get("attributes", {})
-    if logout is not None and attributes.get(POST_LOGOUT_URIS) != logout:
-        changes["attributes"] = {**attributes, POST_LOGOUT_URIS: logout}
+    kept = {TOKEN_LIFESPAN: wanted_attributes.get(TOKEN_LIFESPAN, "")}
+    logout = wanted_attributes.get(POST_LOGOUT_URIS)
+    if logout is not None:
+        kept[POST_LOGOUT_URIS] = logout
+    if any(attributes.get(key, "") != value for key, value in kept.items()):
+        # Keycloak merges attributes on update: an empty value is what removes one.
+        changes["attributes"] = {**attributes, **kept}
     return changes
 
 

@@ -1,9 +1,8 @@
 """Finding Debian's PostgreSQL server, and installing it from Debian's packages if absent."""
 
-import os
-import subprocess
 from pathlib import Path
 
+from infra.debian import install_package
 from infra.errors import ToolMissing
 from infra.progress import ProgressReporter
 
@@ -27,21 +26,7 @@ def ensure_server(progress: ProgressReporter) -> Path:
     found = server_bin_dir()
     if found is not None:
         return found
-    if os.geteuid() != 0:
-        raise ToolMissing(
-            "The Applications Database needs PostgreSQL: install Debian's package "
-            f"(`sudo apt-get install {PACKAGE}`), then run this again."
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step, command in (
-        ("Updating Debian's package lists", ["apt-get", "update", "-q"]),
-        (f"Installing {PACKAGE} (Debian)", ["apt-get", "install", "-y", "-q", PACKAGE]),
-    ):
-        progress.stage(step)
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
-            raise ToolMissing(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
+    install_package(PACKAGE, "The Applications Database needs PostgreSQL", progress)
     found = server_bin_dir()
     if found is None:
         raise ToolMissing(f"{PACKAGE} was installed but no server is under {_BIN_ROOT}")

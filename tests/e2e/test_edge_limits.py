@@ -111,10 +111,7 @@ def short_tokens(stack: InfraSettings) -> Iterator[None]:
         yield
     finally:
         # Keycloak merges attributes: an empty value is what removes the short lifespan.
-        # A short lifespan found at the start was left by an interrupted run: not restored.
         lifespan = attributes.get("access.token.lifespan", "")
-        if lifespan == str(SHORT_TOKEN_S):
-            lifespan = ""
         admin.update_client(
             client, {"attributes": {**attributes, "access.token.lifespan": lifespan}}
         )

@@ -104,6 +104,18 @@ def test_an_installed_web_client_gets_the_committed_addresses() -> None:
         "attributes": {
             "pkce.code.challenge.method": "S256",
             "post.logout.redirect.uris": "http://127.0.0.1:28080/hpa/*",
+            "access.token.lifespan": "",
         },
     }
     assert _address_changes(wanted, {**current, **_address_changes(wanted, current)}) == {}
+
+
+def test_a_token_lifespan_left_on_the_web_client_is_removed() -> None:
+    wanted = {"redirectUris": ["http://127.0.0.1:8080/hpa/*"], "attributes": {}}
+    current = {
+        "redirectUris": ["http://127.0.0.1:8080/hpa/*"],
+        "attributes": {"pkce.code.challenge.method": "S256", "access.token.lifespan": "10"},
+    }
+    assert _address_changes(wanted, current) == {
+        "attributes": {"pkce.code.challenge.method": "S256", "access.token.lifespan": ""}
+    }
