@@ -106,8 +106,49 @@ def _as_signed(signer: str, org: str) -> Network:
     return Network(members=(signer,), hosting={} if org == signer else {org: signer})
 
 
-def replay_problem(conn: sqlite3.Connection, tx: StoredTransaction) -> str | None:
+HistoryRow = tuple[str, str, str, bytes]  # key, tx id, timestamp, value
+
+
+class HistoryInOrder:
+    """The history rows in ledger order, read in one pass beside the replay: the table has
+    no index by block and position, and a look-up per transaction scanned it each time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._rows = conn.execute(
+            "SELECT block_number, position, key, tx_id, timestamp, value FROM history "
+            "ORDER BY block_number, position"
+        )
+        self._next = self._rows.fetchone()
+
+    def take(self, block_number: int, position: int) -> tuple[set[HistoryRow], str | None]:
+        """The rows filed under a transaction, and the key of a row met before them that is
+        filed under no transaction."""
+        rows: set[HistoryRow] = set()
+        stray: str | None = None
+        while self._next is not None and (self._next[0], self._next[1]) <= (
+            block_number,
+            position,
+        ):
+            row_block, row_position, key, tx_id, timestamp, value = self._next
+            if (row_block, row_position) == (block_number, position):
+                rows.add((str(key), str(tx_id), str(timestamp), bytes(value)))
+            elif stray is None:
+                stray = str(key)
+            self._next = self._rows.fetchone()
+        return rows, stray
+
+    def left_over(self) -> tuple[int, str] | None:
+        """A row after the last transaction: its block and key."""
+        return None if self._next is None else (int(self._next[0]), str(self._next[2]))
+
+
+def replay_problem(
+    conn: sqlite3.Connection, tx: StoredTransaction, history: HistoryInOrder
+) -> str | None:
     """Run ``tx`` again; name what differs from the history rows (and result) stored for it."""
+    stored, stray = history.take(tx.block_number, tx.position)
+    if stray is not None:
+        return f"history row of {stray!r} belongs to no transaction"
     store = _StateBefore(conn, tx)
     command = tx.command
     # Transactions from before commands were signed name no signer.
@@ -120,14 +161,6 @@ def replay_problem(conn: sqlite3.Connection, tx: StoredTransaction) -> str | Non
         return f"transaction {tx.tx_id!r} does not replay: {error.code} {error.reason}"
     if tx.result is not None and result.model_dump(mode="json") != tx.result:
         return f"transaction {tx.tx_id!r} replays to another result than the one stored"
-    stored = {
-        (str(key), str(tx_id), str(timestamp), bytes(value))
-        for key, tx_id, timestamp, value in conn.execute(
-            "SELECT key, tx_id, timestamp, value FROM history "
-            "WHERE block_number = ? AND position = ?",
-            (tx.block_number, tx.position),
-        )
-    }
     replayed = {
         (key, tx.tx_id, tx.timestamp.isoformat(), value) for key, value in store.writes.items()
     }
@@ -137,16 +170,14 @@ def replay_problem(conn: sqlite3.Connection, tx: StoredTransaction) -> str | Non
     return None
 
 
-def state_problem(conn: sqlite3.Connection) -> tuple[int | None, str] | None:
+def state_problem(
+    conn: sqlite3.Connection, history: HistoryInOrder
+) -> tuple[int | None, str] | None:
     """Compare world state with the last history row of each key (checked by the replay);
     the block of the contradicted write and what differs, or None."""
-    stray = conn.execute(
-        "SELECT h.block_number, h.key FROM history h LEFT JOIN transactions t "
-        "ON t.block_number = h.block_number AND t.position = h.position "
-        "WHERE t.tx_id IS NULL LIMIT 1"
-    ).fetchone()
+    stray = history.left_over()
     if stray is not None:
-        return int(stray[0]), f"history row of {stray[1]!r} belongs to no transaction"
+        return stray[0], f"history row of {stray[1]!r} belongs to no transaction"
     rows = conn.execute(
         "SELECT w.key, w.value, h.value, h.block_number FROM world_state w "
         "LEFT JOIN history h ON h.key = w.key AND (h.block_number, h.position) = "
