@@ -12,13 +12,14 @@ that size, as the gateway's intake does.
 import asyncio
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
+from curex.bench.ledger_storage import StorageFigures, measure_storage
+from curex.bench.ledger_workload import REQUESTING, creates, seed_commands
 from curex.org_ledgers import fabric_org_ledgers, open_embedded
 from infra.fabric.network import BENCH_CHANNEL, gateway_connections
 from infra.settings import InfraSettings
@@ -27,18 +28,9 @@ from ledger_gateway.fabric.ledger import CHAINCODE
 from ledger_gateway.fabric.network import own_identity, peers
 from ledger_gateway.port import Committed, Ledger
 from schemas import (
-    Actor,
-    CreateTransferTx,
     LedgerCommand,
-    OrganisationPolicy,
-    RecordRiskScoreTx,
-    RiskAssessment,
-    Role,
-    SetPolicyTx,
 )
 
-REQUESTING = "SE-KI"
-SOURCE = "ES-SERMAS"
 Log = Callable[[str], None]
 
 
@@ -65,6 +57,7 @@ class LedgerRun:
 @dataclass(frozen=True, slots=True)
 class LedgerBenchResult:
     runs: tuple[LedgerRun, ...]
+    storage: StorageFigures
 
     def run(self, name: str) -> LedgerRun | None:
         return next((r for r in self.runs if r.name == name), None)
@@ -73,50 +66,6 @@ class LedgerBenchResult:
 EMBEDDED = "embedded ledger (port)"
 FABRIC = "Fabric (port: FabricLedger)"
 BARE = "Fabric, bare Gateway client"
-
-
-def _system(org: str) -> Actor:
-    return Actor(user_id="curex-bench", org=org, role=Role.SYSTEM)
-
-
-def seed_commands() -> list[LedgerCommand]:
-    commands = []
-    for org in (REQUESTING, SOURCE):
-        policy = OrganisationPolicy(
-            org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
-        )
-        score = RiskAssessment(org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT")
-        commands.append(
-            LedgerCommand(correlation_id=org, actor=_system(org), tx=SetPolicyTx(policy=policy))
-        )
-        commands.append(
-            LedgerCommand(
-                correlation_id=org, actor=_system(org), tx=RecordRiskScoreTx(assessment=score)
-            )
-        )
-    return commands
-
-
-def creates(count: int) -> list[LedgerCommand]:
-    doctor = Actor(user_id="doctor.bench", org=REQUESTING, role=Role.HEALTH_PROFESSIONAL)
-    run = uuid.uuid4().hex[:8]
-    commands = []
-    for n in range(count):
-        transfer_id = f"bench-{run}-{n}"
-        commands.append(
-            LedgerCommand(
-                correlation_id=transfer_id,
-                actor=doctor,
-                tx=CreateTransferTx(
-                    transfer_id=transfer_id,
-                    source_org=SOURCE,
-                    patient_pseudonym=uuid.uuid4().hex * 2,
-                    emergency=True,
-                    reason="bench",
-                ),
-            )
-        )
-    return commands
 
 
 async def _seed(ledger: Ledger) -> None:
@@ -218,8 +167,10 @@ async def run_ledger_bench(
     with tempfile.TemporaryDirectory(prefix="curex-bench-ledger-") as scratch:
         log(f"embedded ledger: {options.transactions} transactions")
         runs.append(await bench_embedded(options, Path(scratch)))
+        log(f"embedded ledger storage: {options.transactions // 4} transfers' emergency paths")
+        storage = await measure_storage(Path(scratch), max(1, options.transactions // 4))
     if not fabric:
-        return LedgerBenchResult(tuple(runs))
+        return LedgerBenchResult(tuple(runs), storage)
     # The creates are the requesting organisation's: the bare client signs as it.
     connections = gateway_connections(settings, REQUESTING)
     own_peer = next(p for p in peers(connections) if p.msp_id == REQUESTING)
@@ -233,4 +184,4 @@ async def run_ledger_bench(
         runs.append(await bench_bare_client(bare, options))
     finally:
         await bare.close()
-    return LedgerBenchResult(tuple(runs))
+    return LedgerBenchResult(tuple(runs), storage)

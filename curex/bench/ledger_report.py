@@ -2,8 +2,12 @@
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from curex.bench.ledger import BARE, FABRIC, LedgerBenchResult, LedgerRun
+from curex.bench.ledger_storage import StorageFigures
+
+TARGET_BYTES_PER_TX = 2048
 
 COLUMNS = ("committed", "failed", "elapsed (s)", "tx/s", "p50 (ms)", "p99 (ms)", "max (ms)")
 
@@ -31,8 +35,37 @@ def render(console: Console, result: LedgerBenchResult) -> None:
             _ms(run, "max"),
         )
     console.print(table)
+    console.print(storage_table(result.storage))
     port, bare = result.run(FABRIC), result.run(BARE)
     if port is not None and bare is not None and bare.per_s:
         console.print(
             f"FabricLedger tx/s ÷ bare Gateway client tx/s: {port.per_s / bare.per_s:.2f}"
         )
+
+
+def storage_table(storage: StorageFigures) -> Table:
+    table = Table(
+        title=f"Embedded ledger storage: {storage.transactions:,} transactions of the "
+        "emergency path (create, audit, bypass, data available)",
+        title_justify="left",
+    )
+    table.add_column("stored")
+    table.add_column("bytes per transaction", justify="right")
+    table.add_column("target")
+    table.add_column("met")
+    for name, size in sorted(storage.bytes_by_object.items(), key=lambda item: -item[1]):
+        table.add_row(name, f"{size / storage.transactions:,.0f}", "", "")
+    met = storage.per_transaction <= TARGET_BYTES_PER_TX
+    table.add_row(
+        "all tables and indexes",
+        f"{storage.per_transaction:,.0f}",
+        f"≤ {TARGET_BYTES_PER_TX:,}",
+        Text("yes", style="green") if met else Text("NO", style="bold red"),
+    )
+    table.add_row(
+        "baseline: the same as plain documents",
+        f"{storage.plain_per_transaction:,.0f}",
+        "",
+        "",
+    )
+    return table

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from curex.bench.errors import BenchError
 from curex.bench.paths import EMERGENCY_PATH, PathLatencies, measure_paths
@@ -52,6 +52,8 @@ class PhaseResult:
     rejected: int
     # Ledger commit → visible in the read model, p99 (a bucket edge); None if not measured.
     read_model_lag_p99_s: float | None = None
+    # CPU seconds each process of the stack spent during the phase (saturation only).
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def incomplete(self) -> int:

@@ -26,6 +26,7 @@ from curex.bench.baseline import scratch_topics
 from curex.bench.errors import BenchError
 from curex.bench.paths import EMERGENCY_PATH, PathLatencies, measure_paths
 from curex.bench.relay import ACCESS_ENV, STEP, RelayPlan, step_of
+from curex.bench.rss import cpu_snapshot
 from schemas.topics import LEDGER_BLOCKS, TopicSpec
 from service_runtime.follower import TopicFollower
 from service_runtime.kafka_access import KafkaAccess
@@ -39,10 +40,16 @@ class MessageSizes:
     block_size: int
 
 
+@dataclass(frozen=True, slots=True)
+class BaselineRun:
+    paths: PathLatencies
+    cpu_s: dict[str, float]  # CPU seconds of each relay process and of the broker
+
+
 @asynccontextmanager
 async def _relays(
     plans: list[RelayPlan], access: KafkaAccess, run_id: str, within: float
-) -> AsyncIterator[None]:
+) -> AsyncIterator[dict[str, int]]:
     env = {**os.environ, ACCESS_ENV: json.dumps(dataclasses.asdict(access))}
     processes = [
         await asyncio.create_subprocess_exec(
@@ -65,7 +72,7 @@ async def _relays(
                 raise BenchError(f"a baseline relay did not start within {within:g}s") from exc
             if line.strip() != b"ready":
                 raise BenchError(f"a baseline relay failed to start (exit {process.returncode})")
-        yield
+        yield {f"relay-{plan.role}": p.pid for plan, p in zip(plans, processes, strict=True)}
     finally:
         for process in processes:
             with contextlib.suppress(ProcessLookupError):
@@ -75,8 +82,13 @@ async def _relays(
 
 
 async def run_pipeline_baseline(
-    access: KafkaAccess, run_id: str, count: int, sizes: MessageSizes, within: float
-) -> PathLatencies:
+    access: KafkaAccess,
+    run_id: str,
+    count: int,
+    sizes: MessageSizes,
+    within: float,
+    broker_pid: int,
+) -> BaselineRun:
     last_step = len(EMERGENCY_PATH)
     async with scratch_topics(
         access, run_id, ("requests", "commands", "blocks"), LEDGER_BLOCKS.partitions
@@ -95,9 +107,11 @@ async def run_pipeline_baseline(
         ]
         spec = TopicSpec(blocks, LEDGER_BLOCKS.partitions, "transfer id", "baseline blocks")
         async with (
-            _relays(plans, access, run_id, within),
+            _relays(plans, access, run_id, within) as relay_pids,
             TopicFollower(access, spec) as follower,
         ):
+            pids = {**relay_pids, "kafka": broker_pid}
+            cpu_before = cpu_snapshot(pids)
             producer = durable_producer(access)
             await producer.start()
             try:
@@ -105,12 +119,16 @@ async def run_pipeline_baseline(
             finally:
                 await producer.stop()
             arrivals = await _follow(follower, published, last_step, within)
+            cpu_after = cpu_snapshot(pids)
     states = {step: state for step, state in enumerate(EMERGENCY_PATH, start=1)}
     commits = {
         key: {states[step]: at for step, at in by_step.items() if step in states}
         for key, by_step in arrivals.items()
     }
-    return measure_paths(published, commits, EMERGENCY_PATH)
+    return BaselineRun(
+        measure_paths(published, commits, EMERGENCY_PATH),
+        {name: cpu_after[name] - cpu_before[name] for name in pids},
+    )
 
 
 async def _publish(

@@ -40,7 +40,11 @@ PHASE_LABELS = (
 LATENCY_LABELS = tuple(
     f"{kind}→{state.value}" for state in EMERGENCY_PATH for kind in ("publish", "step")
 )
-BASELINE_LABELS = ("baseline committed transitions/s", "pipeline ÷ baseline (transitions/s)")
+BASELINE_LABELS = (
+    "baseline committed transitions/s",
+    "pipeline ÷ baseline (transitions/s)",
+    "all processes",
+)
 FIGURE_LABELS = (*PHASE_LABELS, *LATENCY_LABELS, *BASELINE_LABELS, *REQUIRED_SERVICES)
 
 Row = tuple[str, ...]
@@ -143,17 +147,33 @@ def fixed_rate_tables(result: BenchResult) -> list[Table]:
 
 
 def saturation_tables(result: BenchResult) -> list[Table]:
-    count = result.saturation.paths.offered
-    return phase_tables(
-        f"Saturation: {count:,} emergency creates flat out",
-        result.saturation,
-        TARGET_TRANSITIONS_PER_S,
-        None,
-    )
+    saturation = result.saturation
+    title = f"Saturation: {saturation.paths.offered:,} emergency creates flat out"
+    return [
+        *phase_tables(title, saturation, TARGET_TRANSITIONS_PER_S, None),
+        cpu_table(
+            f"{title}: CPU per committed transition",
+            saturation.cpu_s,
+            saturation.paths.committed_transitions,
+        ),
+    ]
+
+
+def cpu_table(title: str, cpu_s: dict[str, float], transitions: int) -> Table:
+    """CPU per committed transition, by process: a figure a busy machine cannot inflate
+    the way it inflates latency."""
+    table = _table(title, ("process", "CPU s", "CPU ms per transition"))
+    per = max(transitions, 1)
+    for name, seconds in sorted(cpu_s.items(), key=lambda item: -item[1]):
+        table.add_row(name, _number(seconds, 2), _number(seconds * 1000 / per, 3))
+    total = sum(cpu_s.values())
+    table.add_row("all processes", _number(total, 2), _number(total * 1000 / per, 3))
+    return table
 
 
 def baseline_tables(result: BenchResult) -> list[Table]:
-    baseline = result.baseline
+    run = result.baseline
+    baseline = run.paths
     pipeline_rate = result.saturation.transitions_per_s
     baseline_rate = baseline.transitions_per_s
     ratio = (
@@ -171,7 +191,15 @@ def baseline_tables(result: BenchResult) -> list[Table]:
     )
     summary.add_row("baseline committed transitions/s", _number(baseline_rate))
     summary.add_row("pipeline ÷ baseline (transitions/s)", _number(ratio, 3))
-    return [summary, latency_table("Baseline: latency per state", baseline, None)]
+    return [
+        summary,
+        latency_table("Baseline: latency per state", baseline, None),
+        cpu_table(
+            "Baseline: CPU per committed transition",
+            run.cpu_s,
+            baseline.committed_transitions,
+        ),
+    ]
 
 
 def rss_table(result: BenchResult) -> Table:

@@ -61,3 +61,22 @@ class RssSampler:
         self._stop.set()
         if self._task is not None:
             await self._task
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process and its live descendants so far; 0 once gone."""
+    try:
+        process = psutil.Process(pid)
+        family = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for member in family:
+        with contextlib.suppress(psutil.Error):
+            times = member.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}

@@ -8,12 +8,11 @@ from dataclasses import dataclass, replace
 from aiokafka.errors import KafkaError
 
 from curex.bench.errors import BenchError
-from curex.bench.paths import PathLatencies
 from curex.bench.pipeline import Offered, PhaseResult, offer_at_rate, offer_flat_out, settle
-from curex.bench.pipeline_baseline import MessageSizes, run_pipeline_baseline
+from curex.bench.pipeline_baseline import BaselineRun, MessageSizes, run_pipeline_baseline
 from curex.bench.projection import wait_projected
 from curex.bench.read_lag import lag_buckets, p99_bound
-from curex.bench.rss import RssSampler
+from curex.bench.rss import RssSampler, cpu_snapshot
 from curex.bench.seeding import seed
 from curex.bench.workload import BenchWorld, new_world
 from curex.block_watch import BlockWatcher
@@ -56,7 +55,7 @@ class BenchResult:
     world: BenchWorld
     fixed_rates: tuple[PhaseResult, ...]  # one per rate in options.rates
     saturation: PhaseResult
-    baseline: PathLatencies  # the same transfers' hops through raw Kafka relays
+    baseline: BaselineRun  # the same transfers' hops through raw Kafka relays
     peak_rss: dict[str, int]  # bytes, by service
     pids: dict[str, int]
 
@@ -71,6 +70,7 @@ async def _pipeline_phases(
     database_url: str,
     world: BenchWorld,
     options: BenchOptions,
+    pids: Mapping[str, int],
     say: Callable[[str], None],
 ) -> tuple[tuple[PhaseResult, ...], PhaseResult, MessageSizes]:
     settings = processor_settings(stack)
@@ -113,10 +113,16 @@ async def _pipeline_phases(
                 lag = p99_bound(lag_before, await lag_buckets(read_model_port))
                 fixed_rates.append(replace(phase, read_model_lag_p99_s=lag))
             say(f"saturation: {options.saturation_count} creates flat out")
+            cpu_before = cpu_snapshot(pids)
             offered = await offer_flat_out(
                 publisher, world, options.saturation_count, options.deadline_s
             )
             saturation = await settle(watcher, offered, options.deadline_s)
+            cpu_after = cpu_snapshot(pids)
+            saturation = replace(
+                saturation,
+                cpu_s={name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after},
+            )
             sizes = message_sizes(world, watcher, offered)
     return tuple(fixed_rates), saturation, sizes
 
@@ -149,11 +155,16 @@ async def run_bench(
     try:
         async with RssSampler(pids) as rss:
             fixed_rates, saturation, sizes = await _pipeline_phases(
-                stack, read_model_port, database_url, world, options, say
+                stack, read_model_port, database_url, world, options, pids, say
             )
             say(f"baseline: {options.saturation_count} transfers' hops through raw Kafka relays")
             baseline = await run_pipeline_baseline(
-                bench, world.run_id, options.saturation_count, sizes, options.deadline_s
+                bench,
+                world.run_id,
+                options.saturation_count,
+                sizes,
+                options.deadline_s,
+                broker_pid=pids["kafka"],
             )
     except KafkaError as exc:
         raise BenchError(f"Kafka failed during the bench: {exc!r}") from exc

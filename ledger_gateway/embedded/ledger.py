@@ -9,7 +9,7 @@ file. ``verify`` recomputes the chain from the stored transactions and checks th
 signed block's transactions are among the digests its signer signed.
 """
 
-import base64
+import fcntl
 import json
 import sqlite3
 from collections.abc import Callable
@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
+from ledger_gateway.embedded.codec import pack, unpack
 from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
-from ledger_gateway.embedded.store import PendingState, TxStateStore
+from ledger_gateway.embedded.store import IN_BODY, PendingState, TxStateStore
 from ledger_gateway.port import (
     BlockView,
     Committed,
@@ -81,6 +83,32 @@ def _canonical(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
+class _StoredTx(BaseModel):
+    """What the block stream needs of a stored transaction body (the rest is ignored)."""
+
+    block_number: int
+    position: int
+    tx_id: str
+    timestamp: datetime
+    command: LedgerCommand
+    result: TxResult
+    # Transactions from before commands were signed name no signer.
+    signer: str | None = None
+
+
+def _parse_body(body: bytes) -> CommittedTx:
+    stored = _StoredTx.model_validate_json(body)
+    return CommittedTx(
+        block_number=stored.block_number,
+        position=stored.position,
+        tx_id=stored.tx_id,
+        timestamp=stored.timestamp,
+        command=stored.command,
+        result=stored.result,
+        signer=stored.signer,
+    )
+
+
 class EmbeddedLedger:
     def __init__(
         self,
@@ -94,6 +122,9 @@ class EmbeddedLedger:
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=60.0
         )
+        # Writers queue on this lock, not on SQLite's busy handler, which sleeps up to 100 ms
+        # between tries: the other gateway's batch would wait that long for the write lock.
+        self._write_lock_path = path.with_name(path.name + ".write-lock")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
@@ -112,13 +143,15 @@ class EmbeddedLedger:
             signer = self._membership.authenticate(batch, digests)
         except ContractError as error:
             return [Rejected(command, error) for command in batch.commands]
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            outcomes = self._execute_block(batch, signer, digests)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
+        with self._write_lock_path.open("a+b") as write_lock:
+            fcntl.flock(write_lock, fcntl.LOCK_EX)  # released when the file is closed
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = self._execute_block(batch, signer, digests)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
         return outcomes
 
     def _execute_block(
@@ -159,9 +192,8 @@ class EmbeddedLedger:
                     "command": command.model_dump(mode="json"),
                     "signer": signer,
                     "result": result.model_dump(mode="json"),
-                    "writes": sorted(
-                        [k, base64.b64encode(v).decode()] for k, v in store.writes.items()
-                    ),
+                    # The contract's values are JSON text: kept as text, they compress.
+                    "writes": sorted([k, v.decode()] for k, v in store.writes.items()),
                 }
             )
             bodies.append((tx_id, body, store.writes, timestamp))
@@ -213,7 +245,7 @@ class EmbeddedLedger:
         conn.executemany(
             "INSERT INTO transactions VALUES (?, ?, ?, ?)",
             [
-                (tx_id, number, position, body)
+                (tx_id, number, position, pack(body))
                 for position, (tx_id, body, _, _) in enumerate(bodies)
             ],
         )
@@ -222,14 +254,16 @@ class EmbeddedLedger:
         conn.executemany(
             "INSERT INTO world_state VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            list(latest.items()),
+            [(key, pack(value)) for key, value in latest.items()],
         )
+        # A history row points at its transaction (block, position), whose body holds the
+        # tx id, the time and the value written.
         conn.executemany(
-            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO history VALUES (?, ?, ?, '', '', ?)",
             [
-                (key, number, position, tx_id, tx_time.isoformat(), value)
-                for position, (tx_id, _, writes, tx_time) in enumerate(bodies)
-                for key, value in writes.items()
+                (key, number, position, IN_BODY)
+                for position, (_, _, writes, _) in enumerate(bodies)
+                for key in writes
             ],
         )
 
@@ -248,21 +282,7 @@ class EmbeddedLedger:
             "ORDER BY block_number, position LIMIT ?",
             (block_number, position, limit),
         ).fetchall()
-        return [self._parse_body(bytes(row[0])) for row in rows]
-
-    @staticmethod
-    def _parse_body(body: bytes) -> CommittedTx:
-        document = json.loads(body)
-        return CommittedTx(
-            block_number=document["block_number"],
-            position=document["position"],
-            tx_id=document["tx_id"],
-            timestamp=datetime.fromisoformat(document["timestamp"]),
-            command=LedgerCommand.model_validate(document["command"]),
-            result=TxResult.model_validate(document["result"]),
-            # Transactions from before commands were signed name no signer.
-            signer=document.get("signer"),
-        )
+        return [_parse_body(unpack(bytes(row[0]))) for row in rows]
 
     def _read_contract(self) -> TransferContract:
         return TransferContract(TxStateStore(self._conn, PendingState(), "", self._clock()))
@@ -379,11 +399,14 @@ class EmbeddedLedger:
             "ORDER BY position",
             (expected_number,),
         ).fetchall()
-        bodies = [bytes(body) for _, _, body in rows]
+        try:
+            bodies = [unpack(bytes(body)) for _, _, body in rows]
+        except ValueError:
+            return "a transaction of the block is not readable"
         if merkle_root(bodies) != root:
             return "Merkle root does not match the block's transactions"
         signed = self._signed_digests(expected_number)
-        for tx_id, position, body in rows:
+        for (tx_id, position, _), body in zip(rows, bodies, strict=True):
             try:
                 document = json.loads(body)
             except ValueError:
