@@ -197,10 +197,11 @@ def ledger(
     settings = InfraSettings()
     options = LedgerBenchOptions(transactions, concurrency, warmup)
     try:
-        if fabric:
-            _healthy_pids(settings, FABRIC_SERVICES)
+        fabric_pids = _healthy_pids(settings, FABRIC_SERVICES) if fabric else None
         result = asyncio.run(
-            run_ledger_bench(settings, options, fabric, lambda line: console.log(f"[dim]{line}"))
+            run_ledger_bench(
+                settings, options, fabric_pids, lambda line: console.log(f"[dim]{line}")
+            )
         )
     except BenchError as exc:
         raise _fail(console, str(exc)) from exc

@@ -35,6 +35,7 @@ def render(console: Console, result: LedgerBenchResult) -> None:
             _ms(run, "max"),
         )
     console.print(table)
+    console.print(cpu_table(result))
     console.print(storage_table(result.storage))
     port, bare = result.run(FABRIC), result.run(BARE)
     if port is not None and bare is not None and bare.per_s:
@@ -68,4 +69,18 @@ def storage_table(storage: StorageFigures) -> Table:
         "",
         "",
     )
+    return table
+
+
+def cpu_table(result: LedgerBenchResult) -> Table:
+    """CPU per committed transaction, summed over every process of each run."""
+    table = Table(title="CPU per committed transaction (ms)", title_justify="left")
+    table.add_column("ledger")
+    table.add_column("process")
+    table.add_column("ms per tx", justify="right")
+    for run in result.runs:
+        total = run.cpu_ms_per_tx
+        for name, seconds in sorted(run.cpu_s.items(), key=lambda item: -item[1]):
+            table.add_row(run.name, name, f"{seconds * 1000 / max(run.committed, 1):,.3f}")
+        table.add_row(run.name, "all processes", "n/a" if total is None else f"{total:,.3f}")
     return table
