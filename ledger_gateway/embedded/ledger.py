@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
 from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
@@ -34,7 +34,7 @@ from ledger_gateway.port import (
     Rejected,
     VerifyReport,
 )
-from schemas import LedgerCommand, LedgerHistoryItem, Transfer, TxResult
+from schemas import LedgerHistoryItem, Transfer
 from schemas.network import Network
 
 _SCHEMA = """
@@ -83,30 +83,12 @@ def _canonical(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
-class _StoredTx(BaseModel):
-    """What the block stream needs of a stored transaction body (the rest is ignored)."""
-
-    block_number: int
-    position: int
-    tx_id: str
-    timestamp: datetime
-    command: LedgerCommand
-    result: TxResult
-    # Transactions from before commands were signed name no signer.
-    signer: str | None = None
+# A stored body holds more (the writes); what the block stream needs is read, the rest ignored.
+_STORED_TX = TypeAdapter(CommittedTx)
 
 
 def _parse_body(body: bytes) -> CommittedTx:
-    stored = _StoredTx.model_validate_json(body)
-    return CommittedTx(
-        block_number=stored.block_number,
-        position=stored.position,
-        tx_id=stored.tx_id,
-        timestamp=stored.timestamp,
-        command=stored.command,
-        result=stored.result,
-        signer=stored.signer,
-    )
+    return _STORED_TX.validate_json(body)
 
 
 class EmbeddedLedger:
