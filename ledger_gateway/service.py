@@ -126,18 +126,28 @@ class BlockPublisher:
 
     async def run(self) -> None:
         position = self._checkpoint.load()
-        while True:
-            self._committed.clear()
-            batch = await self._ledger.committed_after(*position, 2000)
-            if not batch:
-                # Also poll once a second, in case a commit's signal was missed.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._committed.wait(), timeout=1.0)
-                continue
-            await asyncio.gather(*[await self._publish(tx) for tx in batch if self._ours(tx)])
-            position = (batch[-1].block_number, batch[-1].position)
-            await asyncio.to_thread(self._checkpoint.save, *position)
-            PUBLISHED.inc(len(batch))
+        saving: asyncio.Task[None] | None = None
+        try:
+            while True:
+                self._committed.clear()
+                batch = await self._ledger.committed_after(*position, 2000)
+                if not batch:
+                    # Also poll once a second, in case a commit's signal was missed.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._committed.wait(), timeout=1.0)
+                    continue
+                await asyncio.gather(*[await self._publish(tx) for tx in batch if self._ours(tx)])
+                position = (batch[-1].block_number, batch[-1].position)
+                # Kafka holds the batch: its checkpoint is written (fsync) while the next
+                # batch is read and published; checkpoints still land in order.
+                if saving is not None:
+                    await saving
+                saving = asyncio.create_task(asyncio.to_thread(self._checkpoint.save, *position))
+                PUBLISHED.inc(len(batch))
+        finally:
+            if saving is not None:
+                with contextlib.suppress(Exception):
+                    await saving
 
     async def _publish(self, tx: CommittedTx) -> Awaitable[object]:
         event = TransactionCommitted(
