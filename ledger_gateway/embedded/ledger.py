@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
 from ledger_gateway.embedded.codec import pack, unpack
+from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
 from ledger_gateway.embedded.store import IN_BODY, PendingState, TxStateStore
 from ledger_gateway.port import (
@@ -32,6 +33,7 @@ from ledger_gateway.port import (
     CommittedTx,
     Outcome,
     Rejected,
+    SignedPage,
     VerifyReport,
 )
 from schemas import LedgerHistoryItem, Transfer
@@ -98,6 +100,7 @@ class EmbeddedLedger:
         network: Network,
         membership: Membership,
         clock: Clock = lambda: datetime.now(UTC),
+        recent: RecentCommits | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Another gateway may hold the write lock for a batch: wait for it, never fail.
@@ -113,6 +116,8 @@ class EmbeddedLedger:
         self._network = network
         self._membership = membership
         self._clock = clock
+        # What this writer commits, handed to the block publisher of the same process.
+        self._recent = recent
 
     def close(self) -> None:
         self._conn.close()
@@ -129,17 +134,20 @@ class EmbeddedLedger:
             fcntl.flock(write_lock, fcntl.LOCK_EX)  # released when the file is closed
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                outcomes = self._execute_block(batch, signer, digests)
+                outcomes, committed = self._execute_block(batch, signer, digests)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+        if self._recent is not None:
+            self._recent.remember(committed)
         return outcomes
 
     def _execute_block(
         self, batch: SignedBatch, signer: str, digests: list[bytes]
-    ) -> list[Outcome]:
+    ) -> tuple[list[Outcome], list[CommittedTx]]:
         number, previous_hash = self._next_block()
+        committed: list[CommittedTx] = []
         pending = PendingState()
         outcomes: list[Outcome] = []
         bodies: list[tuple[str, bytes, dict[str, bytes], datetime]] = []
@@ -178,6 +186,9 @@ class EmbeddedLedger:
                     "writes": sorted([k, v.decode()] for k, v in store.writes.items()),
                 }
             )
+            committed.append(
+                CommittedTx(number, len(bodies), tx_id, timestamp, command, result, signer)
+            )
             bodies.append((tx_id, body, store.writes, timestamp))
             pending_blocks[tx_id] = number
             outcomes.append(Committed(command, result, tx_id, number, replayed=False))
@@ -187,7 +198,7 @@ class EmbeddedLedger:
                 "INSERT INTO block_signatures VALUES (?, ?, ?, ?)",
                 (number, signer, batch.signature, b"".join(digests)),
             )
-        return outcomes
+        return outcomes, committed
 
     def _next_block(self) -> tuple[int, str]:
         row = self._conn.execute(
@@ -254,6 +265,38 @@ class EmbeddedLedger:
     def height(self) -> int:
         """Number of blocks (the next block's number)."""
         return self._next_block()[0]
+
+    def signed_after(
+        self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
+    ) -> SignedPage:
+        """``signer``'s committed transactions after ``after`` (and those no member signed,
+        if ``with_unsigned``), in ledger order; the frontier covers everyone's."""
+        self._conn.execute("BEGIN")  # one snapshot for the page and its frontier
+        try:
+            rows = self._conn.execute(
+                "SELECT t.block_number, t.position, t.tx_id, t.body FROM transactions t "
+                "LEFT JOIN block_signatures s ON s.block_number = t.block_number "
+                "WHERE (t.block_number, t.position) > (?, ?) "
+                "AND (s.signer = ? OR (s.signer IS NULL AND ?)) "
+                "ORDER BY t.block_number, t.position LIMIT ?",
+                (*after, signer, with_unsigned, limit),
+            ).fetchall()
+            if len(rows) == limit:
+                last = (int(rows[-1][0]), int(rows[-1][1]))
+            else:
+                last = self._conn.execute(
+                    "SELECT block_number, position FROM transactions "
+                    "ORDER BY block_number DESC, position DESC LIMIT 1"
+                ).fetchone()
+        finally:
+            self._conn.execute("COMMIT")
+        frontier = None if last is None or tuple(last) <= after else (int(last[0]), int(last[1]))
+        txs = [self._committed_tx(str(tx_id), bytes(body)) for _, _, tx_id, body in rows]
+        return SignedPage(txs, frontier)
+
+    def _committed_tx(self, tx_id: str, stored_body: bytes) -> CommittedTx:
+        cached = self._recent.take(tx_id) if self._recent is not None else None
+        return cached if cached is not None else _parse_body(unpack(stored_body))
 
     def committed_after(
         self, block_number: int, position: int = -1, limit: int = 1000
