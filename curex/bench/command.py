@@ -214,6 +214,14 @@ def ledger(
 @bench_app.command("notify")
 def notify(
     clients: Annotated[int, typer.Option(min=1, help="WebSocket clients held open.")] = 200,
+    recipients: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Clients connected as the patient whose transfers change (default: all); "
+            "the others connect as another patient, who must receive nothing of it.",
+        ),
+    ] = None,
     transfers: Annotated[
         int, typer.Option(min=1, help="Emergency transfers created: four changes each.")
     ] = 10,
@@ -226,7 +234,9 @@ def notify(
     messages dropped and the notifier's RSS, beside a bare Kafka reader of the same changes."""
     console = Console(log_path=False, width=None if sys.stdout.isatty() else 130)
     settings = InfraSettings()
-    options = NotifyBenchOptions(clients, transfers, rate, deadline)
+    if recipients is not None and recipients > clients:
+        raise _fail(Console(), f"--recipients {recipients} is more than --clients {clients}")
+    options = NotifyBenchOptions(clients, recipients, transfers, rate, deadline)
     try:
         pids = _healthy_pids(settings, (*API_SERVICES, "notifier"))
         result = asyncio.run(
