@@ -1,5 +1,6 @@
 """The pipeline bench's figures as rich tables, each beside its target where it has one."""
 
+import os
 from collections.abc import Callable
 
 from rich.console import Console
@@ -168,6 +169,12 @@ def cpu_table(title: str, cpu_s: dict[str, float], transitions: int) -> Table:
         table.add_row(name, _number(seconds, 2), _number(seconds * 1000 / per, 3))
     total = sum(cpu_s.values())
     table.add_row("all processes", _number(total, 2), _number(total * 1000 / per, 3))
+    if total > 0:
+        # What these processes could commit if they had the machine's cores to themselves.
+        ceiling = os.cpu_count() or 1
+        table.add_row(
+            f"ceiling on {ceiling} cores (transitions/s)", "", _number(ceiling * per / total, 0)
+        )
     return table
 
 

@@ -1,6 +1,7 @@
 """One benchmark run against the running stack: setup, both phases, the baseline."""
 
 import gc
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -23,6 +24,8 @@ from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
 from processors.intake import ledger_command_for
 from processors.records import LocalRecordsStore
+
+BENCH_PROCESS = "bench (this process)"
 
 
 @contextmanager
@@ -113,12 +116,14 @@ async def _pipeline_phases(
                 lag = p99_bound(lag_before, await lag_buckets(read_model_port))
                 fixed_rates.append(replace(phase, read_model_lag_p99_s=lag))
             say(f"saturation: {options.saturation_count} creates flat out")
-            cpu_before = cpu_snapshot(pids)
+            # The bench's own process takes its share of the same two cores.
+            measured = {**pids, BENCH_PROCESS: os.getpid()}
+            cpu_before = cpu_snapshot(measured)
             offered = await offer_flat_out(
                 publisher, world, options.saturation_count, options.deadline_s
             )
             saturation = await settle(watcher, offered, options.deadline_s)
-            cpu_after = cpu_snapshot(pids)
+            cpu_after = cpu_snapshot(measured)
             saturation = replace(
                 saturation,
                 cpu_s={name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after},
