@@ -27,6 +27,7 @@ from schemas import (
     TransactionCommitted,
     pseudonymise,
 )
+from schemas.codes import purpose_for
 
 # The suite's organisations besides the two members: each hosted by a member, as a site
 # without a peer of its own would be. Set before any setting is read: the stack started
@@ -119,7 +120,7 @@ class SessionWorld:
             source_org=source,
             patient_pseudonym=self.pseudonym(patient_id, source),
             emergency=emergency,
-            reason="continuity of care",
+            purpose=purpose_for(emergency),
         )
 
 

@@ -31,6 +31,7 @@ from schemas import (
     CreateTransferTx,
     LedgerCommand,
     OrganisationPolicy,
+    PurposeOfUse,
     RecordRiskScoreTx,
     RiskAssessment,
     Role,
@@ -112,7 +113,7 @@ def creates(count: int) -> list[LedgerCommand]:
                     source_org=SOURCE,
                     patient_pseudonym=uuid.uuid4().hex * 2,
                     emergency=True,
-                    reason="bench",
+                    purpose=PurposeOfUse.ETREAT,
                 ),
             )
         )

@@ -11,10 +11,12 @@ from schemas import (
     Action,
     ApplyActionTx,
     AuditRiskTx,
+    CancelReason,
     CancelTransfer,
     CreateTransferTx,
     GrantConsent,
     Party,
+    PurposeOfUse,
     RecordRiskScoreTx,
     RevokeConsent,
     RiskAssessment,
@@ -36,7 +38,7 @@ def transfer(state: TransferState, *, emergency: bool = False) -> Transfer:
         source_org=SOURCE,
         patient_pseudonym=PATIENT,
         emergency=emergency,
-        reason="care",
+        purpose=PurposeOfUse.TREAT,
         state=state,
         created_at=NOW,
         updated_at=NOW,
@@ -117,12 +119,15 @@ def test_leaving_risk_accepted_stops_the_consent_clock(state: TransferState) -> 
 
 def test_intake_keeps_the_commands_event_id_and_maps_each_type() -> None:
     cancel = CancelTransfer(
-        correlation_id="t-intake-1", transfer_id="t-intake-1", actor=HP, reason="discharged"
+        correlation_id="t-intake-1",
+        transfer_id="t-intake-1",
+        actor=HP,
+        reason=CancelReason.PATIENT_DISCHARGED,
     )
     command = ledger_command_for(cancel)
     assert command.event_id == cancel.event_id
     assert isinstance(command.tx, ApplyActionTx)
-    assert (command.tx.action, command.tx.reason) == (Action.CANCEL, "discharged")
+    assert (command.tx.action, command.tx.reason) == (Action.CANCEL, "PATIENT_DISCHARGED")
     patient = actor_for(Role.PATIENT, Party.PATIENT)
     for decision, action in ((GrantConsent, Action.GRANT_CONSENT), (RevokeConsent, Action.REVOKE)):
         mapped = ledger_command_for(
