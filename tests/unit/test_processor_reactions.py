@@ -18,6 +18,8 @@ from schemas import (
     Party,
     PurposeOfUse,
     RecordRiskScoreTx,
+    ReviewReason,
+    ReviewVerdict,
     RevokeConsent,
     RiskAssessment,
     Role,
@@ -142,3 +144,50 @@ def test_intake_keeps_the_commands_event_id_and_maps_each_type() -> None:
     assert isinstance(recorded.tx, RecordRiskScoreTx)
     assert recorded.actor.org == SOURCE
     assert not isinstance(recorded.tx, CreateTransferTx)
+
+
+def reviewed(state: TransferState, **review: object) -> Transfer:
+    return transfer(state, emergency=True).model_copy(
+        update={
+            "review_required": True,
+            "review_deadline": NOW + timedelta(days=7),
+            "consent_deadline": None,
+            **review,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "state", [TransferState.EMERGENCY_BYPASS, TransferState.DATA_AVAILABLE, TransferState.CLOSED]
+)
+def test_an_open_review_keeps_its_deadline_whatever_the_transfer_does_next(
+    state: TransferState,
+) -> None:
+    deadline = react("tx-r1", reviewed(state), RECORDS).deadline
+    assert deadline is not None
+    assert (deadline.deadline, deadline.kind) == (NOW + timedelta(days=7), "review")
+
+
+def test_a_verdict_clears_the_review_deadline_and_asks_nothing_of_the_ledger() -> None:
+    judged = reviewed(
+        TransferState.EMERGENCY_BYPASS,
+        review_verdict=ReviewVerdict.UNJUSTIFIED,
+        review_reason=ReviewReason.NOT_AN_EMERGENCY,
+    )
+    judged = judged.model_copy(
+        update={
+            "last_transition": judged.last_transition.model_copy(
+                update={"action": Action.RECORD_REVIEW_VERDICT}
+            )
+        }
+    )
+    reaction = react("tx-r2", judged, RECORDS)
+    assert reaction.commands == []
+    assert reaction.deadline is not None
+    assert reaction.deadline.deadline is None
+
+
+def test_an_overdue_flag_clears_the_review_deadline() -> None:
+    deadline = react("tx-r3", reviewed(TransferState.DATA_AVAILABLE, review_overdue=True), RECORDS)
+    assert deadline.deadline is not None
+    assert deadline.deadline.deadline is None
