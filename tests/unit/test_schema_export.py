@@ -1,5 +1,6 @@
 """The exported JSON Schema and AsyncAPI files: up to date, self-consistent, and faithful."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -187,8 +188,8 @@ SAMPLES: list[tuple[str, BaseModel]] = [
             source_topic="curex.transfer.requests",
             source_partition=2,
             source_offset=41,
-            original_key_b64=None,
-            original_value_b64="bm90IGpzb24=",
+            original_sha256=hashlib.sha256(b"not json").hexdigest(),
+            original_size=8,
             error="not JSON",
         ),
     ),
