@@ -142,12 +142,16 @@ async def world(
     for org, limit_s, score in (
         (world.requesting, 3600, 90),
         (world.source, 3600, 90),
-        (world.source_fast_expiry, 2, 90),
+        (world.source_fast_expiry, 2, 90),  # consents expire and reviews fall due at once
         (world.risky, 3600, 20),
     ):
         await publisher.publish_policy(
             OrganisationPolicy(
-                org_id=org, min_cybersecurity=60, min_privacy=60, consent_time_limit_s=limit_s
+                org_id=org,
+                min_cybersecurity=60,
+                min_privacy=60,
+                consent_time_limit_s=limit_s,
+                review_time_limit_s=limit_s,
             ),
             system_actor(org),
         )

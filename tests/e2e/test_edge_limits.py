@@ -155,7 +155,12 @@ async def test_the_eleventh_emergency_over_a_limit_of_ten_is_refused_with_429(
     stack: InfraSettings,
 ) -> None:
     settings = api_settings(stack).model_copy(update={"emergencies_per_user": "10/day"})
-    body = {"patient_id": "SE-2000002", "source_org": "SE-KI", "emergency": True, "reason": "x"}
+    body = {
+        "patient_id": "SE-2000002",
+        "source_org": "SE-KI",
+        "emergency": True,
+        "purpose": "ETREAT",
+    }
     async with in_process_api(settings, await user_token("doctor.sermas")) as http:
         answers = [(await http.post("/v1/transfers", json=body)).status_code for _ in range(10)]
         refused = await http.post("/v1/transfers", json=body)
