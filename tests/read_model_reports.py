@@ -52,6 +52,7 @@ def committed(
         action=action,
         actor=actor,
         at=at,
+        reason=reason,
     )
     transfer = Transfer(
         transfer_id=transfer_id,

@@ -387,6 +387,41 @@ export async function listPages(browser, evidence) {
   evidence.assertAccessible();
 }
 
+/** The source organisation's data-protection officer judges an emergency access. */
+export async function officerReview(browser, evidence) {
+  const doctor = await tokenFor("doctor.ki");
+  const note = `Found unconscious ${Date.now()}`;
+  const created = await api(doctor, "POST", "/v1/transfers", {
+    ...sourceBody(),
+    emergency: true,
+    purpose: "ETREAT",
+    note,
+  });
+  expect(created.status === 202, `create answered ${created.status}`);
+  const id = created.body.transfer_id;
+  await untilState(doctor, id, "DATA_AVAILABLE");
+  const page = await signIn(await browser.newUser(), "ops", "dpo.sermas");
+  await page.getByRole("heading", { name: "Emergency access to review" }).waitFor();
+  const review = page.getByRole("listitem").filter({ hasText: note });
+  await review.getByText("Emergency treatment (ETREAT)").waitFor();
+  await evidence.screen(page, "officer-open-review");
+  await review.getByLabel("Verdict").selectOption("unjustified");
+  await review.getByLabel("Reason").selectOption("CONSENT_WAS_OBTAINABLE");
+  await review.getByRole("button", { name: "Record verdict" }).click();
+  const deadline = Date.now() + PIPELINE_MS;
+  for (;;) {
+    const seen = await api(doctor, "GET", `/v1/transfers/${id}/history`);
+    const verdict = seen.body.find?.((entry) => entry.action === "record_review_verdict");
+    if (verdict) {
+      expect(verdict.reason === "CONSENT_WAS_OBTAINABLE", `the verdict's reason was ${verdict.reason}`);
+      break;
+    }
+    expect(Date.now() < deadline, "the verdict never reached the transfer's history");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  evidence.assertAccessible();
+}
+
 export const SCENARIOS = {
   list_pages: listPages,
   silent_renewal: silentRenewal,
@@ -401,4 +436,5 @@ export const SCENARIOS = {
   another_patients_transfer: anotherPatientsTransfer,
   error_states: errorStates,
   ops_console: opsConsole,
+  officer_review: officerReview,
 };
