@@ -403,6 +403,13 @@ export async function officerReview(browser, evidence) {
   const page = await signIn(await browser.newUser(), "ops", "dpo.sermas");
   await page.getByRole("heading", { name: "Emergency access to review" }).waitFor();
   const review = page.getByRole("listitem").filter({ hasText: note });
+  // Soonest due first: the review just opened is due last, so page to it.
+  const pageDeadline = Date.now() + PIPELINE_MS;
+  while ((await review.count()) === 0) {
+    expect(Date.now() < pageDeadline, "the new review never showed in the officer's list");
+    await page.getByRole("button", { name: "Load more" }).click();
+    await page.getByRole("button", { name: "Load more" }).or(review).first().waitFor();
+  }
   await review.getByText("Emergency treatment (ETREAT)").waitFor();
   await evidence.screen(page, "officer-open-review");
   await review.getByLabel("Verdict").selectOption("unjustified");

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNotice } from "../components/ErrorNotice";
@@ -11,23 +11,32 @@ import { REASONS, verdictBody, type ReviewReason, type Verdict } from "./verdict
 export function Reviews() {
   const { t } = useTranslation();
   const { api } = useSession();
-  const reviews = useQuery({
+  const pages = useInfiniteQuery({
     queryKey: ["reviews", "open"],
-    queryFn: () => api.request<ReviewList>("GET", "/v1/reviews?status=open&limit=100"),
+    queryFn: ({ pageParam }) =>
+      api.request<ReviewList>("GET", `/v1/reviews?status=open&limit=20${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ""}`),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor,
   });
-  if (reviews.isPending) return <p role="status">{t("app.loading")}</p>;
-  if (reviews.isError) return <ErrorNotice error={reviews.error} onRetry={() => void reviews.refetch()} />;
+  if (pages.isPending) return <p role="status">{t("app.loading")}</p>;
+  if (pages.isError) return <ErrorNotice error={pages.error} onRetry={() => void pages.refetch()} />;
+  const items = pages.data.pages.flatMap((page) => page.items);
   return (
     <>
       <h1>{t("reviews.title")}</h1>
-      {reviews.data.items.length === 0 ? (
+      {items.length === 0 ? (
         <p>{t("reviews.empty")}</p>
       ) : (
         <ul className="reviews">
-          {reviews.data.items.map((review) => (
+          {items.map((review) => (
             <ReviewItem key={review.review_id} review={review} />
           ))}
         </ul>
+      )}
+      {pages.hasNextPage && (
+        <button type="button" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
+          {t("list.load_more")}
+        </button>
       )}
     </>
   );
