@@ -405,10 +405,14 @@ export async function officerReview(browser, evidence) {
   const review = page.getByRole("listitem").filter({ hasText: note });
   // Soonest due first: the review just opened is due last, so page to it.
   const pageDeadline = Date.now() + PIPELINE_MS;
+  const items = page.getByRole("listitem");
   while ((await review.count()) === 0) {
-    expect(Date.now() < pageDeadline, "the new review never showed in the officer's list");
+    const shown = await items.count();
     await page.getByRole("button", { name: "Load more" }).click();
-    await page.getByRole("button", { name: "Load more" }).or(review).first().waitFor();
+    while ((await items.count()) <= shown) {
+      expect(Date.now() < pageDeadline, "the new review never showed in the officer's list");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
   await review.getByText("Emergency treatment (ETREAT)").waitFor();
   await evidence.screen(page, "officer-open-review");
