@@ -3,6 +3,7 @@ Kafka (the dead-letter topic included), a service log or the Applications Databa
 
 import json
 import os
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +20,7 @@ from infra.kafka.principals import APPLICATIONS_SERVER
 from infra.kafka.security import kafka_access
 from infra.postgres.server import cluster_dir
 from infra.settings import InfraSettings
+from ledger_gateway.embedded.codec import unpack
 from ledger_gateway.settings import GatewaySettings
 from processors.records import LocalRecordsStore
 from producers.publisher import CommandPublisher
@@ -42,6 +44,31 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
             except FileNotFoundError:
                 continue
     return found
+
+
+def embedded_documents_containing(ledger_file: Path, needle: bytes) -> list[str]:
+    """Rows of the embedded ledger whose decoded document holds ``needle``: it stores its
+    documents deflated, where a byte scan of the file cannot see them."""
+    if not ledger_file.exists():
+        return []
+    found = []
+    conn = sqlite3.connect(f"file:{ledger_file}?mode=ro", uri=True)
+    try:
+        for table, column in (
+            ("transactions", "body"),
+            ("world_state", "value"),
+            ("history", "value"),
+        ):
+            for (stored,) in conn.execute(f"SELECT {column} FROM {table}"):
+                if needle in unpack(bytes(stored)):
+                    found.append(table)
+    finally:
+        conn.close()
+    return found
+
+
+def embedded_ledger_file(stack: InfraSettings) -> Path:
+    return GatewaySettings(data_dir=stack.data_dir).ledger_path
 
 
 def ledger_places(stack: InfraSettings) -> tuple[Path, ...]:
@@ -70,6 +97,7 @@ async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     needle = canary.encode()
     for place in ledger_places(stack):
         assert files_containing(place, needle) == [], place
+    assert embedded_documents_containing(embedded_ledger_file(stack), needle) == []
     assert files_containing(stack.kafka_data_dir, needle) == []
     assert files_containing(stack.logs_dir, needle) == []
     # The check can find what is there: the records system does hold the id.
@@ -96,6 +124,7 @@ async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_
         cluster_dir(stack),
     ):
         assert files_containing(place, needle) == [], place
+    assert embedded_documents_containing(embedded_ledger_file(stack), needle) == []
 
 
 async def test_canaries_as_patient_id_in_a_note_and_in_malformed_input_are_found_nowhere(
@@ -124,6 +153,9 @@ async def test_canaries_as_patient_id_in_a_note_and_in_malformed_input_are_found
 
     kafka = stack.kafka_data_dir
     dead_letters = [kafka / d for d in os.listdir(kafka) if d.startswith(f"{DEADLETTER.name}-")]
+    for needle in (as_patient_id, in_note, malformed):
+        found = embedded_documents_containing(embedded_ledger_file(stack), needle.encode())
+        assert found == [], (needle, found)
     for needle in (as_patient_id, in_note):
         for place in (*ledger_places(stack), kafka, stack.logs_dir, cluster_dir(stack)):
             assert files_containing(place, needle.encode()) == [], (needle, place)
