@@ -130,6 +130,10 @@ class LedgerHistoryItem(Message):
     transition: Transition
 
 
+def _unset(value: object) -> bool:
+    return value is None or value is False
+
+
 class Transfer(Message):
     """A transfer's current state as the ledger holds it: no health data, no identifiers."""
 
@@ -144,12 +148,14 @@ class Transfer(Message):
     updated_at: AwareDatetime
     consent_deadline: AwareDatetime | None = None
     # An emergency bypass opens a review by the source organisation's data-protection
-    # officer: due by ``review_deadline``, flagged overdue by a timer when it is not.
+    # officer: due by ``review_deadline``, flagged overdue by a timer when it is not. Left
+    # out of the document while unset: most transfers never have a review, and each ledger
+    # document stays as small as before reviews existed.
     review_required: bool = False
-    review_deadline: AwareDatetime | None = None
-    review_verdict: ReviewVerdict | None = None
-    review_reason: ReviewReason | None = None
-    review_overdue: bool = False
+    review_deadline: AwareDatetime | None = Field(default=None, exclude_if=_unset)
+    review_verdict: ReviewVerdict | None = Field(default=None, exclude_if=_unset)
+    review_reason: ReviewReason | None = Field(default=None, exclude_if=_unset)
+    review_overdue: bool = Field(default=False, exclude_if=_unset)
     legal_basis: str | None = None
     last_transition: Transition
 
