@@ -15,14 +15,24 @@ from datetime import datetime
 from typing import Any
 
 from ledger_gateway.chaincode import ContractError, HistoryEntry, TransferContract
+from ledger_gateway.embedded.codec import unpack
+from ledger_gateway.embedded.store import history_entry
 from schemas import LedgerCommand
 from schemas.network import Network
 
 # The latest history row of a key before a (block, position): the state a transaction saw.
 _AS_OF = (
-    "SELECT value FROM history WHERE key = ? AND (block_number, position) < (?, ?) "
-    "ORDER BY block_number DESC, position DESC LIMIT 1"
+    "SELECT block_number, position, tx_id, timestamp, value FROM history WHERE key = ? "
+    "AND (block_number, position) < (?, ?) ORDER BY block_number DESC, position DESC LIMIT 1"
 )
+
+
+def _resolved(conn: sqlite3.Connection, key: str, row: tuple[Any, ...]) -> HistoryEntry:
+    """A history row (block, position, tx id, time, value) with its value in hand."""
+    block, position, tx_id, timestamp, value = row
+    return history_entry(
+        conn, key, (int(block), int(position)), (str(tx_id), str(timestamp), bytes(value))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +80,7 @@ class _StateBefore:
         if key in self.writes:
             return self.writes[key]
         row = self._conn.execute(_AS_OF, (key, *self._before)).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else _resolved(self._conn, key, row).value
 
     def put_state(self, key: str, value: bytes) -> None:
         self.writes[key] = value
@@ -90,13 +100,11 @@ class _StateBefore:
 
     def get_history_for_key(self, key: str) -> Iterator[HistoryEntry]:
         rows = self._conn.execute(
-            "SELECT tx_id, timestamp, value FROM history WHERE key = ? "
+            "SELECT block_number, position, tx_id, timestamp, value FROM history WHERE key = ? "
             "AND (block_number, position) < (?, ?) ORDER BY block_number, position",
             (key, *self._before),
         ).fetchall()
-        return iter(
-            [HistoryEntry(str(t), datetime.fromisoformat(ts), bytes(v)) for t, ts, v in rows]
-        )
+        return iter([_resolved(self._conn, key, row) for row in rows])
 
 
 def _as_signed(signer: str, org: str) -> Network:
@@ -104,9 +112,6 @@ def _as_signed(signer: str, org: str) -> Network:
     ``org``. The block's signature proves who signed, and the members and hosting of that
     day may differ from today's configuration, which must not fail an honest replay."""
     return Network(members=(signer,), hosting={} if org == signer else {org: signer})
-
-
-HistoryRow = tuple[str, str, str, bytes]  # key, tx id, timestamp, value
 
 
 class HistoryInOrder:
@@ -120,10 +125,12 @@ class HistoryInOrder:
         )
         self._next = self._rows.fetchone()
 
-    def take(self, block_number: int, position: int) -> tuple[set[HistoryRow], str | None]:
-        """The rows filed under a transaction, and the key of a row met before them that is
-        filed under no transaction."""
-        rows: set[HistoryRow] = set()
+    def take(
+        self, block_number: int, position: int
+    ) -> tuple[list[tuple[str, tuple[Any, ...]]], str | None]:
+        """The rows filed under a transaction (key, and the row as ``_resolved`` takes it),
+        and the key of a row met before them that is filed under no transaction."""
+        rows: list[tuple[str, tuple[Any, ...]]] = []
         stray: str | None = None
         while self._next is not None and (self._next[0], self._next[1]) <= (
             block_number,
@@ -131,7 +138,7 @@ class HistoryInOrder:
         ):
             row_block, row_position, key, tx_id, timestamp, value = self._next
             if (row_block, row_position) == (block_number, position):
-                rows.add((str(key), str(tx_id), str(timestamp), bytes(value)))
+                rows.append((str(key), (row_block, row_position, tx_id, timestamp, value)))
             elif stray is None:
                 stray = str(key)
             self._next = self._rows.fetchone()
@@ -146,7 +153,7 @@ def replay_problem(
     conn: sqlite3.Connection, tx: StoredTransaction, history: HistoryInOrder
 ) -> str | None:
     """Run ``tx`` again; name what differs from the history rows (and result) stored for it."""
-    stored, stray = history.take(tx.block_number, tx.position)
+    rows, stray = history.take(tx.block_number, tx.position)
     if stray is not None:
         return f"history row of {stray!r} belongs to no transaction"
     store = _StateBefore(conn, tx)
@@ -161,6 +168,10 @@ def replay_problem(
         return f"transaction {tx.tx_id!r} does not replay: {error.code} {error.reason}"
     if tx.result is not None and result.model_dump(mode="json") != tx.result:
         return f"transaction {tx.tx_id!r} replays to another result than the one stored"
+    stored = set()
+    for key, row in rows:
+        entry = _resolved(conn, key, row)
+        stored.add((key, entry.tx_id, entry.timestamp.isoformat(), entry.value))
     replayed = {
         (key, tx.tx_id, tx.timestamp.isoformat(), value) for key, value in store.writes.items()
     }
@@ -179,15 +190,19 @@ def state_problem(
     if stray is not None:
         return stray[0], f"history row of {stray[1]!r} belongs to no transaction"
     rows = conn.execute(
-        "SELECT w.key, w.value, h.value, h.block_number FROM world_state w "
-        "LEFT JOIN history h ON h.key = w.key AND (h.block_number, h.position) = "
-        "(SELECT block_number, position FROM history WHERE key = w.key "
-        "ORDER BY block_number DESC, position DESC LIMIT 1)"
-    )
-    for key, value, last, block in rows:
-        if last is None:
+        "SELECT w.key, w.value, h.block_number, h.position, h.tx_id, h.timestamp, h.value "
+        "FROM world_state w LEFT JOIN history h ON h.key = w.key "
+        "AND (h.block_number, h.position) = (SELECT block_number, position FROM history "
+        "WHERE key = w.key ORDER BY block_number DESC, position DESC LIMIT 1)"
+    ).fetchall()
+    for key, value, block, *last in rows:
+        if block is None:
             return None, f"world state holds {key!r}, which no transaction wrote"
-        if bytes(value) != bytes(last):
+        try:
+            state = unpack(bytes(value))
+        except ValueError:
+            return int(block), f"world state of {key!r} is not readable"
+        if state != _resolved(conn, str(key), (block, *last)).value:
             return int(block), f"world state of {key!r} differs from its last write"
     missing = conn.execute(
         "SELECT key, MAX(block_number) FROM history "

@@ -12,6 +12,7 @@ from schemas import (
     LedgerCommand,
     OrganisationPolicy,
     Party,
+    PurposeOfUse,
     RecordRiskScoreTx,
     RiskAssessment,
     Role,
@@ -104,7 +105,7 @@ def create(transfer_id: str) -> LedgerCommand:
             source_org=SOURCE,
             patient_pseudonym=PATIENT,
             emergency=True,
-            reason="continuity of care",
+            purpose=PurposeOfUse.ETREAT,
         ),
         transfer_id,
     )

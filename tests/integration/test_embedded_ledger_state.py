@@ -9,6 +9,8 @@ import pytest
 
 from ledger_gateway.chaincode.contract import TRANSFER
 from ledger_gateway.chaincode.state_store import composite_key
+from ledger_gateway.embedded.codec import pack, unpack
+from ledger_gateway.embedded.store import history_entry
 from ledger_gateway.port import Committed
 from schemas import Action, ApplyActionTx, AuditRiskTx, TransferState
 from tests.integration.ledger_commands import SignedEmbedded, command, create, seed
@@ -72,9 +74,10 @@ def test_verify_names_the_last_write_of_a_world_state_row_edited_in_sqlite(moved
     conn = sqlite3.connect(moved)
     (value,) = conn.execute("SELECT value FROM world_state WHERE key = ?", (KEY,)).fetchone()
     conn.close()
-    forged = bytes(value).replace(b'"state":"DATA_AVAILABLE"', b'"state":"DATA_TRANSFERRED"')
-    assert forged != bytes(value)
-    _edit(moved, "UPDATE world_state SET value = ? WHERE key = ?", forged, KEY)
+    plain = unpack(bytes(value))
+    forged = plain.replace(b'"state":"DATA_AVAILABLE"', b'"state":"DATA_TRANSFERRED"')
+    assert forged != plain
+    _edit(moved, "UPDATE world_state SET value = ? WHERE key = ?", pack(forged), KEY)
     ledger = SignedEmbedded(moved)
     transfer = ledger.transfer(TRANSFERS[0])
     assert transfer is not None
@@ -91,15 +94,24 @@ def test_verify_names_the_last_write_of_a_world_state_row_edited_in_sqlite(moved
 
 def test_verify_names_the_block_of_a_history_row_edited_in_sqlite(moved: Path) -> None:
     conn = sqlite3.connect(moved)
-    rowid, block, value = conn.execute(
-        "SELECT rowid, block_number, value FROM history WHERE key = ? "
-        "ORDER BY block_number LIMIT 1 OFFSET 1",
+    rowid, block, position, tx_id, timestamp, value = conn.execute(
+        "SELECT rowid, block_number, position, tx_id, timestamp, value FROM history "
+        "WHERE key = ? ORDER BY block_number LIMIT 1 OFFSET 1",
         (KEY,),
     ).fetchone()
+    entry = history_entry(conn, KEY, (block, position), (tx_id, timestamp, bytes(value)))
     conn.close()
-    forged = bytes(value).replace(b'"emergency":true', b'"emergency":false')
-    assert forged != bytes(value)
-    _edit(moved, "UPDATE history SET value = ? WHERE rowid = ?", forged, rowid)
+    forged = entry.value.replace(b'"emergency":true', b'"emergency":false')
+    assert forged != entry.value
+    # The row now holds its own (forged) value, as rows from before bodies held values.
+    _edit(
+        moved,
+        "UPDATE history SET tx_id = ?, timestamp = ?, value = ? WHERE rowid = ?",
+        entry.tx_id,
+        entry.timestamp.isoformat(),
+        forged,
+        rowid,
+    )
 
     report = SignedEmbedded(moved).verify()
 

@@ -15,6 +15,7 @@ from schemas import (
     CreateTransferTx,
     OrganisationPolicy,
     Party,
+    PurposeOfUse,
     RecordRiskScoreTx,
     RiskAssessment,
     Role,
@@ -25,6 +26,7 @@ from schemas import (
     Transition,
     TxResult,
 )
+from schemas.codes import purpose_for
 from schemas.network import Network
 from tests.unit.fakes import MemoryStateStore
 
@@ -96,7 +98,7 @@ class World:
                 source_org=SOURCE,
                 patient_pseudonym=PATIENT,
                 emergency=emergency,
-                reason="continuity of care",
+                purpose=purpose_for(emergency),
             ),
         )
         assert result.transfer is not None
@@ -143,7 +145,7 @@ class World:
                     source_org=SOURCE,
                     patient_pseudonym=PATIENT,
                     emergency=False,
-                    reason="continuity of care",
+                    purpose=PurposeOfUse.COC,
                 ),
                 event_id,
             )
