@@ -26,7 +26,12 @@ from ledger_gateway.chaincode import ContractError, ContractFailure, TransferCon
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
 from ledger_gateway.embedded.codec import pack, unpack
 from ledger_gateway.embedded.recent import RecentCommits
-from ledger_gateway.embedded.replay import replay_problem, state_problem, stored_transaction
+from ledger_gateway.embedded.replay import (
+    HistoryInOrder,
+    replay_problem,
+    state_problem,
+    stored_transaction,
+)
 from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
 from ledger_gateway.embedded.store import IN_BODY, PendingState, TxStateStore
 from ledger_gateway.port import (
@@ -366,6 +371,7 @@ class EmbeddedLedger:
     def _verify_snapshot(self) -> VerifyReport:
         expected_previous = GENESIS_PREVIOUS_HASH
         checked = 0
+        history = HistoryInOrder(self._conn)
         blocks = self._conn.execute(
             "SELECT number, previous_hash, merkle_root, timestamp, hash FROM blocks ORDER BY number"
         ).fetchall()
@@ -380,7 +386,7 @@ class EmbeddedLedger:
                 root,
                 timestamp,
                 stored_hash,
-            ) or self._replay_problem(expected_number)
+            ) or self._replay_problem(expected_number, history)
             if problem is not None:
                 return VerifyReport(False, checked, expected_number, problem)
             expected_previous = str(stored_hash)
@@ -390,12 +396,12 @@ class EmbeddedLedger:
         ).fetchone()[0]
         if orphans is not None:
             return VerifyReport(False, checked, int(orphans), "transactions outside any block")
-        state = state_problem(self._conn)
+        state = state_problem(self._conn, history)
         if state is not None:
             return VerifyReport(False, checked, *state)
         return VerifyReport(True, checked)
 
-    def _replay_problem(self, number: int) -> str | None:
+    def _replay_problem(self, number: int, history: HistoryInOrder) -> str | None:
         """The block's transactions run again through the contract (see ``replay``)."""
         for (body,) in self._conn.execute(
             "SELECT body FROM transactions WHERE block_number = ? ORDER BY position", (number,)
@@ -404,7 +410,7 @@ class EmbeddedLedger:
                 document = json.loads(unpack(bytes(body)))
             except ValueError:
                 return "a transaction of the block is not readable"
-            problem = replay_problem(self._conn, stored_transaction(document))
+            problem = replay_problem(self._conn, stored_transaction(document), history)
             if problem is not None:
                 return problem
         return None

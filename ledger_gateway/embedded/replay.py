@@ -114,8 +114,48 @@ def _as_signed(signer: str, org: str) -> Network:
     return Network(members=(signer,), hosting={} if org == signer else {org: signer})
 
 
-def replay_problem(conn: sqlite3.Connection, tx: StoredTransaction) -> str | None:
+class HistoryInOrder:
+    """The history rows in ledger order, read in one pass beside the replay: the table has
+    no index by block and position, and a look-up per transaction scanned it each time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._rows = conn.execute(
+            "SELECT block_number, position, key, tx_id, timestamp, value FROM history "
+            "ORDER BY block_number, position"
+        )
+        self._next = self._rows.fetchone()
+
+    def take(
+        self, block_number: int, position: int
+    ) -> tuple[list[tuple[str, tuple[Any, ...]]], str | None]:
+        """The rows filed under a transaction (key, and the row as ``_resolved`` takes it),
+        and the key of a row met before them that is filed under no transaction."""
+        rows: list[tuple[str, tuple[Any, ...]]] = []
+        stray: str | None = None
+        while self._next is not None and (self._next[0], self._next[1]) <= (
+            block_number,
+            position,
+        ):
+            row_block, row_position, key, tx_id, timestamp, value = self._next
+            if (row_block, row_position) == (block_number, position):
+                rows.append((str(key), (row_block, row_position, tx_id, timestamp, value)))
+            elif stray is None:
+                stray = str(key)
+            self._next = self._rows.fetchone()
+        return rows, stray
+
+    def left_over(self) -> tuple[int, str] | None:
+        """A row after the last transaction: its block and key."""
+        return None if self._next is None else (int(self._next[0]), str(self._next[2]))
+
+
+def replay_problem(
+    conn: sqlite3.Connection, tx: StoredTransaction, history: HistoryInOrder
+) -> str | None:
     """Run ``tx`` again; name what differs from the history rows (and result) stored for it."""
+    rows, stray = history.take(tx.block_number, tx.position)
+    if stray is not None:
+        return f"history row of {stray!r} belongs to no transaction"
     store = _StateBefore(conn, tx)
     command = tx.command
     # Transactions from before commands were signed name no signer.
@@ -129,13 +169,9 @@ def replay_problem(conn: sqlite3.Connection, tx: StoredTransaction) -> str | Non
     if tx.result is not None and result.model_dump(mode="json") != tx.result:
         return f"transaction {tx.tx_id!r} replays to another result than the one stored"
     stored = set()
-    for key, *row in conn.execute(
-        "SELECT key, block_number, position, tx_id, timestamp, value FROM history "
-        "WHERE block_number = ? AND position = ?",
-        (tx.block_number, tx.position),
-    ).fetchall():
-        entry = _resolved(conn, str(key), tuple(row))
-        stored.add((str(key), entry.tx_id, entry.timestamp.isoformat(), entry.value))
+    for key, row in rows:
+        entry = _resolved(conn, key, row)
+        stored.add((key, entry.tx_id, entry.timestamp.isoformat(), entry.value))
     replayed = {
         (key, tx.tx_id, tx.timestamp.isoformat(), value) for key, value in store.writes.items()
     }
@@ -145,16 +181,14 @@ def replay_problem(conn: sqlite3.Connection, tx: StoredTransaction) -> str | Non
     return None
 
 
-def state_problem(conn: sqlite3.Connection) -> tuple[int | None, str] | None:
+def state_problem(
+    conn: sqlite3.Connection, history: HistoryInOrder
+) -> tuple[int | None, str] | None:
     """Compare world state with the last history row of each key (checked by the replay);
     the block of the contradicted write and what differs, or None."""
-    stray = conn.execute(
-        "SELECT h.block_number, h.key FROM history h LEFT JOIN transactions t "
-        "ON t.block_number = h.block_number AND t.position = h.position "
-        "WHERE t.tx_id IS NULL LIMIT 1"
-    ).fetchone()
+    stray = history.left_over()
     if stray is not None:
-        return int(stray[0]), f"history row of {stray[1]!r} belongs to no transaction"
+        return stray[0], f"history row of {stray[1]!r} belongs to no transaction"
     rows = conn.execute(
         "SELECT w.key, w.value, h.block_number, h.position, h.tx_id, h.timestamp, h.value "
         "FROM world_state w LEFT JOIN history h ON h.key = w.key "

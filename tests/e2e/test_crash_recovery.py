@@ -148,9 +148,13 @@ async def drive(
                 sent.add((tid, state))
                 await publisher.publish(command)
         await watcher.next_change(within=0.5)
-    not_closed = [(c.transfer_id, watcher.state(c.transfer_id)) for c in creates]
-    not_closed = [(t, s) for t, s in not_closed if s is not S.CLOSED]
-    raise AssertionError(f"{len(not_closed)} transfers did not close: {not_closed[:5]}")
+    not_closed = [
+        (c.transfer_id, watcher.state(c.transfer_id), watcher.rejections(c.transfer_id))
+        for c in creates
+        if watcher.state(c.transfer_id) is not S.CLOSED
+    ]
+    shown = [(t, s, [(r.code, r.current_state) for r in refused]) for t, s, refused in not_closed]
+    raise AssertionError(f"{len(not_closed)} transfers did not close: {shown[:5]}")
 
 
 def expected_path(emergency: bool) -> list[tuple[TransferState | None, Action, TransferState]]:
