@@ -15,6 +15,7 @@ id or tx id as they do.
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -261,8 +262,32 @@ async def test_a_publisher_started_again_resumes_after_its_checkpoint(
 
 
 class DiesOnSave(PublishCheckpoint):
+    """The process dies as it is about to write the checkpoint (``save`` may run in a
+    worker thread, beside the next read, so the death is seen through ``died``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.died = threading.Event()
+
     def save(self, block_number: int, position: int) -> None:
+        self.died.set()
         raise Killed("killed after publishing, before the checkpoint")
+
+
+async def life_until_killed(loop: Awaitable[None], dying: DiesOnSave) -> None:
+    """Run the publisher until it dies at its checkpoint; what it was doing then stops."""
+    task = asyncio.ensure_future(loop)
+
+    async def died() -> bool:
+        return dying.died.is_set() or task.done()
+
+    try:
+        await eventually(died, "the publisher reached its checkpoint")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Killed):
+            await task
+    assert dying.died.is_set()
 
 
 async def test_a_kill_between_publishing_and_checkpointing_publishes_the_same_events_again(
@@ -276,8 +301,8 @@ async def test_a_kill_between_publishing_and_checkpointing_publishes_the_same_ev
     everything = await committed(ledger_path)
     ours = {tx.tx_id for tx in everything if tx.signer == REQUESTING}
     path = tmp_path / "checkpoint.json"
-    with pytest.raises(Killed):
-        await publisher(readers, ledger_path, producer, DiesOnSave(path), topics).run()
+    dying = DiesOnSave(path)
+    await life_until_killed(publisher(readers, ledger_path, producer, dying, topics).run(), dying)
     assert not path.exists()
 
     checkpoint = PublishCheckpoint(path)
