@@ -8,12 +8,12 @@ demo then prints every transition with the ledger's transaction id and block.
 
 import asyncio
 import sys
-import uuid
 
 from pydantic import model_validator
 from rich.console import Console
 from rich.table import Table
 
+from curex.assessments import assessment, safeguards
 from curex.block_watch import BlockWatcher
 from curex.bus import open_bus
 from curex.errors import ApiError
@@ -24,11 +24,10 @@ from producers.publisher import CommandPublisher
 from schemas import (
     Actor,
     OrganisationPolicy,
-    RiskAssessment,
     Role,
+    SafeguardStatus,
     TransactionCommitted,
     TransferState,
-    utc_now,
 )
 from service_runtime.settings import ServiceSettings
 
@@ -46,26 +45,36 @@ DEMO_POLICIES = (
         org_id=TREATING, min_cybersecurity=75, min_privacy=65, consent_time_limit_s=24 * 3600
     ),
 )
+# Each organisation's scores, the findings that weighed most, and its declared safeguards.
 DEMO_SCORES = (
-    RiskAssessment(org_id=HOME, cybersecurity_score=86, privacy_score=81, source="CAT"),
-    RiskAssessment(org_id=TREATING, cybersecurity_score=90, privacy_score=84, source="CAT"),
+    (HOME, 86, 81, ("PATCH-LATENCY-30D", "MFA-PARTIAL")),
+    (TREATING, 90, 84, ("LOG-RETENTION-90D",)),
+)
+_I, _P = SafeguardStatus.IMPLEMENTED, SafeguardStatus.PLANNED
+DEMO_SAFEGUARDS = (
+    (HOME, {"ISO27001-A.8.24": _I, "ISO27001-A.5.17": _P, "GDPR-ART32-PSEUDO": _I}),
+    (TREATING, {"ISO27001-A.8.24": _I, "ISO27001-A.5.17": _I, "GDPR-ART32-PSEUDO": _I}),
 )
 
 
 async def seed_demo_organisations(publisher: CommandPublisher, watcher: BlockWatcher) -> None:
-    """Register both organisations' policies and risk scores; return once committed."""
+    """Register both organisations' policies, risk scores and safeguard results; return
+    once committed."""
     already = {org: len(watcher.committed(org)) for org in (HOME, TREATING)}
     for policy in DEMO_POLICIES:
         await publisher.publish_policy(policy, system_actor(policy.org_id))
-    for assessment in DEMO_SCORES:
+    for org, cybersecurity, privacy, findings in DEMO_SCORES:
         # A new assessment each time: a repeated event id would be (rightly) a no-op.
-        fresh = assessment.model_copy(update={"event_id": uuid.uuid4(), "assessed_at": utc_now()})
-        await publisher.publish_risk_assessment(fresh)
+        await publisher.publish_risk_assessment(
+            assessment(org, cybersecurity, privacy, findings=findings)
+        )
+    for org, statuses in DEMO_SAFEGUARDS:
+        await publisher.publish_safeguards(safeguards(org, statuses))
     await watcher.wait_until(
         [HOME, TREATING],
         lambda reports: (
             sum(isinstance(r, TransactionCommitted) for r in reports)
-            >= already[reports[0].correlation_id] + 2
+            >= already[reports[0].correlation_id] + 3
             if reports
             else False
         ),

@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 
 from schemas.actors import Actor
 from schemas.envelope import Envelope, Message, OrgId, PatientPseudonym, ShortText, TransferId
-from schemas.risk import OrganisationPolicy, RiskAssessment
+from schemas.risk import OrganisationPolicy, RecordedAssessment
+from schemas.safeguards import SafeguardResult
 from schemas.states import TransferState
 from schemas.transitions import Action
 
@@ -27,7 +28,12 @@ class SetPolicyTx(Message):
 
 class RecordRiskScoreTx(Message):
     op: Literal["record_risk_score"] = "record_risk_score"
-    assessment: RiskAssessment
+    assessment: RecordedAssessment
+
+
+class RecordSafeguardsTx(Message):
+    op: Literal["record_safeguards"] = "record_safeguards"
+    result: SafeguardResult
 
 
 class CreateTransferTx(Message):
@@ -54,7 +60,12 @@ class ApplyActionTx(Message):
 
 
 Transaction = Annotated[
-    SetPolicyTx | RecordRiskScoreTx | CreateTransferTx | AuditRiskTx | ApplyActionTx,
+    SetPolicyTx
+    | RecordRiskScoreTx
+    | RecordSafeguardsTx
+    | CreateTransferTx
+    | AuditRiskTx
+    | ApplyActionTx,
     Field(discriminator="op"),
 ]
 
@@ -71,10 +82,18 @@ class LedgerCommand(Envelope):
 
 
 class RiskScoresUsed(Message):
+    """One organisation's assessment an audit decided on: the evidence, by its id.
+
+    ``assessment_id`` and ``valid_until`` are None for scores from before assessments
+    named themselves."""
+
     org_id: OrgId
     cybersecurity_score: int
     privacy_score: int
     assessed_at: AwareDatetime
+    assessment_id: str | None = None
+    source: str | None = None
+    valid_until: AwareDatetime | None = None
 
 
 class Transition(Message):
@@ -124,7 +143,8 @@ class TxResult(Message):
     op: str
     transfer: Transfer | None = None
     policy: OrganisationPolicy | None = None
-    assessment: RiskAssessment | None = None
+    assessment: RecordedAssessment | None = None
+    safeguards: SafeguardResult | None = None
 
 
 # ---- reports on curex.ledger.blocks ------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from curex.assessments import assessment
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
 from curex.org_ledgers import fabric_org_ledgers, open_embedded
@@ -32,7 +33,6 @@ from schemas import (
     LedgerCommand,
     OrganisationPolicy,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
 )
@@ -85,7 +85,7 @@ def seed_commands() -> list[LedgerCommand]:
         policy = OrganisationPolicy(
             org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
         )
-        score = RiskAssessment(org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT")
+        score = assessment(org, 90, 90)
         commands.append(
             LedgerCommand(correlation_id=org, actor=_system(org), tx=SetPolicyTx(policy=policy))
         )

@@ -32,7 +32,7 @@ from ledger_gateway.port import (
     Rejected,
     VerifyReport,
 )
-from schemas import LedgerCommand, LedgerHistoryItem, Transfer, TxResult
+from schemas import LedgerCommand, LedgerHistoryItem, SafeguardAudit, Transfer, TxResult
 from schemas.network import Network
 
 _SCHEMA = """
@@ -304,6 +304,9 @@ class EmbeddedLedger:
 
     def transfer_ids(self, index: str, value: str) -> list[str]:
         return self._read_contract().transfer_ids(index, value)
+
+    def safeguard_audit(self, org_id: str, at: datetime) -> SafeguardAudit:
+        return self._read_contract().safeguard_audit(org_id, at)
 
     # ---- integrity ------------------------------------------------------------------
 

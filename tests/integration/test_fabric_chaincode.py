@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from curex.assessments import assessment
 from infra.settings import InfraSettings
 from infra.stack import stack_status
 from infra.testing import ensure_stack
@@ -27,7 +28,6 @@ from schemas import (
     CreateTransferTx,
     LedgerCommand,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     Transaction,
     TransferState,
@@ -143,11 +143,7 @@ async def test_an_organisation_without_a_peer_is_signed_for_by_its_configured_ho
     org = "TS-SOURCE"
     scores = _command(
         _system(org),
-        RecordRiskScoreTx(
-            assessment=RiskAssessment(
-                org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT"
-            )
-        ),
+        RecordRiskScoreTx(assessment=assessment(org, 90, 90)),
     )
     es, se = fabric.client_for(SOURCE), fabric.client_for(REQUESTING)
     with pytest.raises(ContractRejected) as other_member:
