@@ -160,6 +160,27 @@ class Scenario:
             )
         return table
 
+    async def assessments_table(self, transfer_id: str) -> Table:
+        """The assessments the risk audit decided on, as the ledger's transition names them."""
+        record = await self.doctor_ki.ledger_record(transfer_id)
+        table = Table(title="  the risk audit's evidence (from the ledger)", title_justify="left")
+        for column in ("decision", "organisation", "assessment", "tool", "cyber", "privacy"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("valid until", no_wrap=True)
+        for item in record["history"]:
+            move = item["transition"]
+            for used in move.get("risk_scores", []):
+                table.add_row(
+                    move["to_state"],
+                    used["org_id"],
+                    used.get("assessment_id") or "(unnamed)",
+                    used.get("source") or "",
+                    str(used["cybersecurity_score"]),
+                    str(used["privacy_score"]),
+                    (used.get("valid_until") or "")[:19],
+                )
+        return table
+
     async def ledger_check(self, transfer_id: str) -> str:
         """Compares the history users see with the ledger's own record of each transaction.
 
@@ -196,7 +217,9 @@ class DemoSettings(ServiceSettings):
 
 async def run_demo(settings: DemoSettings, console: Console) -> None:
     async with open_bus(InfraSettings()) as bus, BlockWatcher(bus.observer) as watcher:
-        console.print("[bold]Seeding risk policies and assessments of ES-SERMAS and SE-KI")
+        console.print(
+            "[bold]Seeding risk policies, assessments and safeguard results of ES-SERMAS and SE-KI"
+        )
         await seed_demo_organisations(bus.publisher, watcher)
     console.print("[bold]Signing in doctor.ki, doctor.sermas and patient.es at Keycloak")
     tokens = [
@@ -220,6 +243,7 @@ async def run_demo(settings: DemoSettings, console: Console) -> None:
         for title, transfer_id in finished:
             console.print()
             console.print(await scenario.history_table(transfer_id, f"{title}: {transfer_id}"))
+            console.print(await scenario.assessments_table(transfer_id))
             console.print(await scenario.ledger_check(transfer_id))
 
 

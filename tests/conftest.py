@@ -36,6 +36,9 @@ TEST_ORGS = {
     "TS-SOURCE": "ES-SERMAS",
     "TS-FAST-EXPIRY": "ES-SERMAS",
     "TS-RISKY": "ES-SERMAS",
+    # The assessment record's tests change these organisations' scores and safeguards.
+    "TS-EXPIRING": "ES-SERMAS",
+    "TS-AUDITED": "SE-KI",
 }
 os.environ.setdefault("CUREX_LEDGER_HOSTING", json.dumps(TEST_ORGS))
 
