@@ -24,6 +24,7 @@ from producers.publisher import CommandPublisher
 from schemas import (
     Actor,
     OrganisationPolicy,
+    RiskAssessment,
     Role,
     SafeguardStatus,
     TransactionCommitted,
@@ -57,17 +58,22 @@ DEMO_SAFEGUARDS = (
 )
 
 
+def demo_assessments() -> list[RiskAssessment]:
+    """Fresh assessments of both organisations (new ids: a repeated event id is a no-op)."""
+    return [
+        assessment(org, cybersecurity, privacy, findings=findings)
+        for org, cybersecurity, privacy, findings in DEMO_SCORES
+    ]
+
+
 async def seed_demo_organisations(publisher: CommandPublisher, watcher: BlockWatcher) -> None:
     """Register both organisations' policies, risk scores and safeguard results; return
     once committed."""
     already = {org: len(watcher.committed(org)) for org in (HOME, TREATING)}
     for policy in DEMO_POLICIES:
         await publisher.publish_policy(policy, system_actor(policy.org_id))
-    for org, cybersecurity, privacy, findings in DEMO_SCORES:
-        # A new assessment each time: a repeated event id would be (rightly) a no-op.
-        await publisher.publish_risk_assessment(
-            assessment(org, cybersecurity, privacy, findings=findings)
-        )
+    for fresh in demo_assessments():
+        await publisher.publish_risk_assessment(fresh)
     for org, statuses in DEMO_SAFEGUARDS:
         await publisher.publish_safeguards(safeguards(org, statuses))
     await watcher.wait_until(

@@ -37,7 +37,7 @@ from schemas import (
     utc_now,
 )
 from schemas.topics import FEEDBACK
-from tests.conftest import SessionWorld, unique
+from tests.conftest import SessionWorld
 from tests.e2e.rest import LEDGER_GATEWAYS, client_token
 
 pytestmark = pytest.mark.integration
@@ -97,16 +97,9 @@ async def finish_audit(
 
 
 def transfer_from(world: SessionWorld, requesting: str, source: str) -> CreateTransfer:
-    transfer_id = unique("t-")
-    return CreateTransfer(
-        correlation_id=transfer_id,
-        transfer_id=transfer_id,
-        actor=world.doctor(requesting),
-        source_org=source,
-        patient_pseudonym=world.pseudonym(org=source),
-        emergency=False,
-        reason="continuity of care",
-    )
+    # The session's own create, asked by another organisation's professional.
+    create = world.create(emergency=False, source=source)
+    return create.model_copy(update={"actor": world.doctor(requesting)})
 
 
 async def ledger_api(stack: InfraSettings, member: str) -> httpx.AsyncClient:
