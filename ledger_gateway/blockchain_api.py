@@ -67,8 +67,8 @@ def blockchain_router(ledger: Ledger, tokens: TokenValidator, org: str) -> APIRo
             SafeguardCode | None, Query(description="only this safeguard's status")
         ] = None,
     ) -> SafeguardAudit:
-        """What the organisation had declared at ``at`` (by the ledger's clock: a declaration
-        cannot be backdated), and the transfers it took part in since."""
+        """What the organisation had declared at ``at`` (by the recording transactions' time,
+        not the tool's), and the transfers it took part in since."""
         audit = await ledger.safeguard_audit(org_id, at or utc_now())
         if safeguard is None or audit.declaration is None:
             return audit
