@@ -21,12 +21,12 @@ from infra.fabric.network import (
 )
 from infra.fabric.processes import (
     chaincode_env,
+    grpc_serving,
     operations_health,
     orderer_command,
     orderer_env,
     peer_command,
     peer_env,
-    tcp_listening,
 )
 from infra.fabric.setup import setup_network
 from infra.health import HealthProbe, http_ok
@@ -62,6 +62,7 @@ from infra.progress import ProgressReporter
 from infra.prometheus.server import prepare_prometheus, prometheus_command
 from infra.secrets import client_secret, ledger_access, pseudonym_key
 from infra.settings import FabricOrg, InfraSettings
+from ledger_gateway.fabric.chaincode.server import SERVICE as CHAINCODE_SERVICE
 from schemas.topics import concrete_topics
 from service_runtime.topics import ensure_topics
 
@@ -254,7 +255,7 @@ def _fabric_chaincode(settings: InfraSettings, org: FabricOrg) -> ServiceSpec:
         name=_chaincode_service_name(org),
         command=lambda: _python_command("ledger_gateway.fabric.chaincode"),
         address=chaincode_address(settings, org),
-        health=tcp_listening(settings.fabric_host, org.chaincode_port),
+        health=grpc_serving(settings.fabric_host, org.chaincode_port, CHAINCODE_SERVICE),
         host=settings.fabric_host,
         ports=(org.chaincode_port,),
         env={**_project_env(settings), **chaincode_env(settings, org)},

@@ -10,6 +10,7 @@ import structlog
 
 from ledger_gateway.blockchain_api import blockchain_router
 from ledger_gateway.checkpoint import PublishCheckpoint
+from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.ledgers import open_ledger
 from ledger_gateway.service import BlockPublisher, CommandIntake
 from ledger_gateway.settings import GatewaySettings
@@ -48,8 +49,10 @@ async def _writer_loops(
     settings: GatewaySettings, stack: contextlib.AsyncExitStack
 ) -> tuple[list[Coroutine[Any, Any, None]], Callable[[], bool]]:
     """Command intake from this organisation's topic, and publishing what it signed."""
-    writer = await open_ledger(settings, stack, signing=True)
-    reader = await open_ledger(settings, stack)  # its own connection for the block stream
+    recent = RecentCommits()
+    writer = await open_ledger(settings, stack, signing=True, recent=recent)
+    # Its own connection for the block stream.
+    reader = await open_ledger(settings, stack, recent=recent)
     producer = durable_producer(settings.kafka)
     consumer = committing_consumer(
         settings.kafka,

@@ -3,6 +3,7 @@
 import contextlib
 
 from ledger_gateway.embedded import EmbeddedLedgerPort
+from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.signing import CommandSigner, Membership
 from ledger_gateway.fabric.ledger import FabricLedger
 from ledger_gateway.fabric.network import own_identity, peers
@@ -11,10 +12,15 @@ from ledger_gateway.settings import GatewaySettings
 
 
 async def open_ledger(
-    settings: GatewaySettings, stack: contextlib.AsyncExitStack, *, signing: bool = False
+    settings: GatewaySettings,
+    stack: contextlib.AsyncExitStack,
+    *,
+    signing: bool = False,
+    recent: RecentCommits | None = None,
 ) -> Ledger:
     """A ledger connection, closed with ``stack``; one per concurrent user. ``signing``: it
-    submits, as this gateway's organisation (Fabric always signs its reads too)."""
+    submits, as this gateway's organisation (Fabric always signs its reads too). On the
+    embedded ledger, connections given the same ``recent`` hand the writer's commits over."""
     if settings.ledger == "fabric":
         fabric = open_fabric_ledger(settings)
         stack.push_async_callback(fabric.close)
@@ -25,7 +31,11 @@ async def open_ledger(
             raise ValueError("CUREX_GATEWAY_SIGNING_KEY names no signing key")
         signer = CommandSigner.from_file(settings.gateway_org, settings.gateway_signing_key)
     port = EmbeddedLedgerPort.open(
-        settings.ledger_path, settings.network, Membership.from_file(settings.members_file), signer
+        settings.ledger_path,
+        settings.network,
+        Membership.from_file(settings.members_file),
+        signer,
+        recent,
     )
     stack.callback(port.close)
     return port

@@ -43,6 +43,15 @@ class CommittedTx:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedPage:
+    """A member's own committed transactions after a position, and how far the ledger was
+    read to find them: the next page starts after ``frontier`` (None: nothing was there)."""
+
+    txs: list[CommittedTx]
+    frontier: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
 class BlockView:
     number: int
     previous_hash: str

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
+from typing import Protocol, runtime_checkable
 from uuid import NAMESPACE_URL, uuid5
 
 import structlog
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 
 from ledger_gateway.checkpoint import PublishCheckpoint
 from ledger_gateway.metrics import BATCH_SIZE, COMMANDS, PUBLISHED, SUBMIT_SECONDS
-from ledger_gateway.port import CommittedTx, Ledger, Rejected
+from ledger_gateway.port import CommittedTx, Ledger, Rejected, SignedPage
 from schemas import (
     LEDGER_COMMAND,
     CommandRejected,
@@ -35,6 +36,7 @@ from service_runtime.message_handling import describe_invalid
 from service_runtime.outbox import Outbox
 
 log = structlog.get_logger()
+_PAGE = 2000  # transactions read per page of the block stream
 
 
 class CommandIntake:
@@ -101,10 +103,19 @@ class CommandIntake:
         await outbox.send(LEDGER_BLOCKS.name, report, command.correlation_id.encode())
 
 
+@runtime_checkable
+class SignedStream(Protocol):
+    """A ledger that finds one member's transactions itself (the embedded one can)."""
+
+    async def signed_after(
+        self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
+    ) -> SignedPage: ...
+
+
 class BlockPublisher:
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: Ledger | SignedStream,
         producer: AIOKafkaProducer,
         checkpoint: PublishCheckpoint,
         committed: asyncio.Event,
@@ -124,20 +135,42 @@ class BlockPublisher:
             return self._publishes_unsigned
         return tx.signer == self._publishes_for
 
+    async def _page(self, after: tuple[int, int]) -> SignedPage:
+        """This member's transactions after ``after``, and how far the ledger was read."""
+        if isinstance(self._ledger, SignedStream):
+            return await self._ledger.signed_after(
+                self._publishes_for, self._publishes_unsigned, after, _PAGE
+            )
+        batch = await self._ledger.committed_after(*after, _PAGE)
+        if not batch:
+            return SignedPage([], None)
+        frontier = (batch[-1].block_number, batch[-1].position)
+        return SignedPage([tx for tx in batch if self._ours(tx)], frontier)
+
     async def run(self) -> None:
         position = self._checkpoint.load()
-        while True:
-            self._committed.clear()
-            batch = await self._ledger.committed_after(*position, 2000)
-            if not batch:
-                # Also poll once a second, in case a commit's signal was missed.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._committed.wait(), timeout=1.0)
-                continue
-            await asyncio.gather(*[await self._publish(tx) for tx in batch if self._ours(tx)])
-            position = (batch[-1].block_number, batch[-1].position)
-            await asyncio.to_thread(self._checkpoint.save, *position)
-            PUBLISHED.inc(len(batch))
+        saving: asyncio.Task[None] | None = None
+        try:
+            while True:
+                self._committed.clear()
+                page = await self._page(position)
+                if page.frontier is None:
+                    # Also poll once a second, in case a commit's signal was missed.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._committed.wait(), timeout=1.0)
+                    continue
+                await asyncio.gather(*[await self._publish(tx) for tx in page.txs])
+                position = page.frontier
+                # Kafka holds the batch: its checkpoint is written (fsync) while the next
+                # batch is read and published; checkpoints still land in order.
+                if saving is not None:
+                    await saving
+                saving = asyncio.create_task(asyncio.to_thread(self._checkpoint.save, *position))
+                PUBLISHED.inc(len(page.txs))
+        finally:
+            if saving is not None:
+                with contextlib.suppress(Exception):
+                    await saving
 
     async def _publish(self, tx: CommittedTx) -> Awaitable[object]:
         event = TransactionCommitted(

@@ -7,6 +7,7 @@ batch are awaited, and only then are the batch's offsets committed. A crash anyw
 repeats work, which event ids make harmless, but never skips an input.
 """
 
+import collections
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TypeAlias
@@ -51,12 +52,16 @@ class BatchConsumer:
     async def handle(self, polled: Mapping[TopicPartition, list[Record]]) -> None:
         """Handles a batch; returns once everything it produced is acknowledged."""
         outbox = Outbox(self._producer)
+        outcomes: collections.Counter[str] = collections.Counter()
         for records in polled.values():
             for record in records:
-                await self._handle_one(record, outbox)
+                outcomes[await self._handle_one(record, outbox)] += 1
         await outbox.delivered()
+        structlog.contextvars.clear_contextvars()
+        # One line per batch: a line per message cost a fifth of the processors' CPU.
+        log.info("batch handled", consumer=self.name, **outcomes)
 
-    async def _handle_one(self, record: Record, outbox: Outbox) -> None:
+    async def _handle_one(self, record: Record, outbox: Outbox) -> str:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             topic=record.topic, partition=record.partition, offset=record.offset
@@ -66,4 +71,4 @@ class BatchConsumer:
             partial(handler, record, outbox), partial(outbox.dead_letter, record)
         )
         HANDLED.labels(record.topic, outcome.value).inc()
-        log.info("message handled", outcome=outcome.value)
+        return outcome.value.replace("-", "_")

@@ -73,14 +73,24 @@ class BaselineTopics:
 
 @asynccontextmanager
 async def baseline_topics(access: KafkaAccess, run_id: str) -> AsyncIterator[BaselineTopics]:
-    """The run's two topics, created on entry and deleted on exit.
+    """The run's two topics, created on entry and deleted on exit."""
+    async with scratch_topics(access, run_id, ("in", "out")) as (source, sink):
+        yield BaselineTopics(source, sink)
+
+
+@asynccontextmanager
+async def scratch_topics(
+    access: KafkaAccess,
+    run_id: str,
+    suffixes: tuple[str, ...],
+    partitions: int = TRANSFER_REQUESTS.partitions,
+) -> AsyncIterator[tuple[str, ...]]:
+    """Topics of the run (``curex.bench.<run>.<suffix>``), created on entry, deleted on exit.
 
     Entered at the start of the run: a partition answers "not leader" for a while after
     its creation, even once the metadata names a leader.
     """
-    topics = BaselineTopics(f"curex.bench.{run_id}.in", f"curex.bench.{run_id}.out")
-    names = [topics.source, topics.sink]
-    partitions = TRANSFER_REQUESTS.partitions
+    names = [f"curex.bench.{run_id}.{suffix}" for suffix in suffixes]
     admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
@@ -90,7 +100,7 @@ async def baseline_topics(access: KafkaAccess, run_id: str) -> AsyncIterator[Bas
             if failed:
                 raise BenchError("creating the baseline topics failed: " + "; ".join(failed))
             await _leaders_elected(admin, names, partitions)
-            yield topics
+            yield tuple(names)
         finally:
             await admin.delete_topics(names)
     finally:

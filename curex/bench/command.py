@@ -16,7 +16,7 @@ from curex.bench.ledger import LedgerBenchOptions, run_ledger_bench
 from curex.bench.ledger_report import render as render_ledger
 from curex.bench.notify import NotifyBench, NotifyBenchOptions
 from curex.bench.notify_report import render as render_notify
-from curex.bench.report import RSS_SERVICES, render
+from curex.bench.report import REQUIRED_SERVICES, render
 from curex.bench.run import BenchOptions, run_bench
 from infra.errors import InfraError
 from infra.postgres.server import database_url
@@ -48,9 +48,7 @@ FABRIC_SERVICES = (
 )
 
 
-def _healthy_pids(
-    settings: InfraSettings, services: Sequence[str] = RSS_SERVICES
-) -> dict[str, int]:
+def _healthy_pids(settings: InfraSettings, services: Sequence[str]) -> dict[str, int]:
     """The pid of each service the bench needs; BenchError if any is not healthy."""
     try:
         statuses = {status.name: status for status in stack_status(settings)}
@@ -66,6 +64,15 @@ def _healthy_pids(
             pids[name] = status.pid
     if unhealthy:
         raise BenchError(f"not healthy: {', '.join(unhealthy)}; run `curex up` first")
+    return pids
+
+
+def _stack_pids(settings: InfraSettings, required: Sequence[str]) -> dict[str, int]:
+    """Every running process of the stack, once ``required`` are all healthy."""
+    pids = _healthy_pids(settings, required)
+    for status in stack_status(settings):
+        if status.pid is not None:
+            pids.setdefault(status.name, status.pid)
     return pids
 
 
@@ -104,7 +111,7 @@ def pipeline(
         tuple(rate or DEFAULT_RATES), duration, saturation_count, deadline, warmup
     )
     try:
-        pids = _healthy_pids(settings)
+        pids = _stack_pids(settings, REQUIRED_SERVICES)
         result = asyncio.run(
             run_bench(
                 settings,
@@ -190,10 +197,11 @@ def ledger(
     settings = InfraSettings()
     options = LedgerBenchOptions(transactions, concurrency, warmup)
     try:
-        if fabric:
-            _healthy_pids(settings, FABRIC_SERVICES)
+        fabric_pids = _healthy_pids(settings, FABRIC_SERVICES) if fabric else None
         result = asyncio.run(
-            run_ledger_bench(settings, options, fabric, lambda line: console.log(f"[dim]{line}"))
+            run_ledger_bench(
+                settings, options, fabric_pids, lambda line: console.log(f"[dim]{line}")
+            )
         )
     except BenchError as exc:
         raise _fail(console, str(exc)) from exc
@@ -206,6 +214,14 @@ def ledger(
 @bench_app.command("notify")
 def notify(
     clients: Annotated[int, typer.Option(min=1, help="WebSocket clients held open.")] = 200,
+    recipients: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Clients connected as the patient whose transfers change (default: all); "
+            "the others connect as another patient, who must receive nothing of it.",
+        ),
+    ] = None,
     transfers: Annotated[
         int, typer.Option(min=1, help="Emergency transfers created: four changes each.")
     ] = 10,
@@ -218,7 +234,9 @@ def notify(
     messages dropped and the notifier's RSS, beside a bare Kafka reader of the same changes."""
     console = Console(log_path=False, width=None if sys.stdout.isatty() else 130)
     settings = InfraSettings()
-    options = NotifyBenchOptions(clients, transfers, rate, deadline)
+    if recipients is not None and recipients > clients:
+        raise _fail(Console(), f"--recipients {recipients} is more than --clients {clients}")
+    options = NotifyBenchOptions(clients, recipients, transfers, rate, deadline)
     try:
         pids = _healthy_pids(settings, (*API_SERVICES, "notifier"))
         result = asyncio.run(

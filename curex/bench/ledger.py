@@ -10,16 +10,18 @@ that size, as the gateway's intake does.
 """
 
 import asyncio
+import os
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from curex.assessments import assessment
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
+from curex.bench.ledger_storage import StorageFigures, measure_storage
+from curex.bench.ledger_workload import REQUESTING, creates, seed_commands
+from curex.bench.rss import cpu_snapshot
 from curex.org_ledgers import fabric_org_ledgers, open_embedded
 from infra.fabric.network import BENCH_CHANNEL, gateway_connections
 from infra.settings import InfraSettings
@@ -28,17 +30,9 @@ from ledger_gateway.fabric.ledger import CHAINCODE
 from ledger_gateway.fabric.network import own_identity, peers
 from ledger_gateway.port import Committed, Ledger
 from schemas import (
-    Actor,
-    CreateTransferTx,
     LedgerCommand,
-    OrganisationPolicy,
-    RecordRiskScoreTx,
-    Role,
-    SetPolicyTx,
 )
 
-REQUESTING = "SE-KI"
-SOURCE = "ES-SERMAS"
 Log = Callable[[str], None]
 
 
@@ -56,6 +50,12 @@ class LedgerRun:
     failed: int
     elapsed_s: float
     latency: Percentiles | None
+    # CPU seconds of each process taking part (this one included), over the measured run.
+    cpu_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cpu_ms_per_tx(self) -> float | None:
+        return sum(self.cpu_s.values()) * 1000 / self.committed if self.committed else None
 
     @property
     def per_s(self) -> float:
@@ -65,6 +65,7 @@ class LedgerRun:
 @dataclass(frozen=True, slots=True)
 class LedgerBenchResult:
     runs: tuple[LedgerRun, ...]
+    storage: StorageFigures
 
     def run(self, name: str) -> LedgerRun | None:
         return next((r for r in self.runs if r.name == name), None)
@@ -73,50 +74,6 @@ class LedgerBenchResult:
 EMBEDDED = "embedded ledger (port)"
 FABRIC = "Fabric (port: FabricLedger)"
 BARE = "Fabric, bare Gateway client"
-
-
-def _system(org: str) -> Actor:
-    return Actor(user_id="curex-bench", org=org, role=Role.SYSTEM)
-
-
-def seed_commands() -> list[LedgerCommand]:
-    commands = []
-    for org in (REQUESTING, SOURCE):
-        policy = OrganisationPolicy(
-            org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
-        )
-        score = assessment(org, 90, 90)
-        commands.append(
-            LedgerCommand(correlation_id=org, actor=_system(org), tx=SetPolicyTx(policy=policy))
-        )
-        commands.append(
-            LedgerCommand(
-                correlation_id=org, actor=_system(org), tx=RecordRiskScoreTx(assessment=score)
-            )
-        )
-    return commands
-
-
-def creates(count: int) -> list[LedgerCommand]:
-    doctor = Actor(user_id="doctor.bench", org=REQUESTING, role=Role.HEALTH_PROFESSIONAL)
-    run = uuid.uuid4().hex[:8]
-    commands = []
-    for n in range(count):
-        transfer_id = f"bench-{run}-{n}"
-        commands.append(
-            LedgerCommand(
-                correlation_id=transfer_id,
-                actor=doctor,
-                tx=CreateTransferTx(
-                    transfer_id=transfer_id,
-                    source_org=SOURCE,
-                    patient_pseudonym=uuid.uuid4().hex * 2,
-                    emergency=True,
-                    reason="bench",
-                ),
-            )
-        )
-    return commands
 
 
 async def _seed(ledger: Ledger) -> None:
@@ -173,6 +130,17 @@ async def _batched(
     return LedgerRun(name, len(latencies), failed, elapsed, percentiles(latencies))
 
 
+THIS_PROCESS = "bench (client; the embedded ledger runs in it)"
+
+
+async def _measured(pids: Mapping[str, int], run: Awaitable[LedgerRun]) -> LedgerRun:
+    """The run, with the CPU each process spent during it."""
+    before = cpu_snapshot(pids)
+    result = await run
+    after = cpu_snapshot(pids)
+    return replace(result, cpu_s={name: after[name] - before[name] for name in pids})
+
+
 async def bench_embedded(options: LedgerBenchOptions, scratch: Path) -> LedgerRun:
     ledgers, ports = open_embedded(scratch / "bench-ledger.sqlite", InfraSettings().network)
     # The creates are the requesting organisation's: its gateway's port signs them.
@@ -180,24 +148,31 @@ async def bench_embedded(options: LedgerBenchOptions, scratch: Path) -> LedgerRu
     try:
         await _seed(ledgers)
         await _batched(EMBEDDED, requesting, creates(options.warmup), options.concurrency)
-        return await _batched(
-            EMBEDDED, requesting, creates(options.transactions), options.concurrency
+        return await _measured(
+            {THIS_PROCESS: os.getpid()},
+            _batched(EMBEDDED, requesting, creates(options.transactions), options.concurrency),
         )
     finally:
         for port in ports:
             port.close()
 
 
-async def bench_fabric_port(ledger: Ledger, options: LedgerBenchOptions) -> LedgerRun:
+async def bench_fabric_port(
+    ledger: Ledger, options: LedgerBenchOptions, pids: Mapping[str, int]
+) -> LedgerRun:
     async def one(command: LedgerCommand) -> bool:
         [outcome] = await ledger.submit([command])
         return isinstance(outcome, Committed)
 
     await _closed_loop(FABRIC, creates(options.warmup), options.concurrency, one)
-    return await _closed_loop(FABRIC, creates(options.transactions), options.concurrency, one)
+    return await _measured(
+        pids, _closed_loop(FABRIC, creates(options.transactions), options.concurrency, one)
+    )
 
 
-async def bench_bare_client(client: GatewayClient, options: LedgerBenchOptions) -> LedgerRun:
+async def bench_bare_client(
+    client: GatewayClient, options: LedgerBenchOptions, pids: Mapping[str, int]
+) -> LedgerRun:
     """The same chaincode invocations, straight through one Gateway client."""
 
     async def one(command: LedgerCommand) -> bool:
@@ -208,18 +183,27 @@ async def bench_bare_client(client: GatewayClient, options: LedgerBenchOptions) 
         return True
 
     await _closed_loop(BARE, creates(options.warmup), options.concurrency, one)
-    return await _closed_loop(BARE, creates(options.transactions), options.concurrency, one)
+    return await _measured(
+        pids, _closed_loop(BARE, creates(options.transactions), options.concurrency, one)
+    )
 
 
 async def run_ledger_bench(
-    settings: InfraSettings, options: LedgerBenchOptions, fabric: bool, log: Log
+    settings: InfraSettings,
+    options: LedgerBenchOptions,
+    fabric_pids: Mapping[str, int] | None,
+    log: Log,
 ) -> LedgerBenchResult:
+    """``fabric_pids``: the Fabric network's processes, to measure Fabric too; None: not."""
     runs: list[LedgerRun] = []
     with tempfile.TemporaryDirectory(prefix="curex-bench-ledger-") as scratch:
         log(f"embedded ledger: {options.transactions} transactions")
         runs.append(await bench_embedded(options, Path(scratch)))
-    if not fabric:
-        return LedgerBenchResult(tuple(runs))
+        log(f"embedded ledger storage: {options.transactions // 4} transfers' emergency paths")
+        storage = await measure_storage(Path(scratch), max(1, options.transactions // 4))
+    if fabric_pids is None:
+        return LedgerBenchResult(tuple(runs), storage)
+    pids = {**fabric_pids, THIS_PROCESS: os.getpid()}
     # The creates are the requesting organisation's: the bare client signs as it.
     connections = gateway_connections(settings, REQUESTING)
     own_peer = next(p for p in peers(connections) if p.msp_id == REQUESTING)
@@ -228,9 +212,9 @@ async def run_ledger_bench(
         async with fabric_org_ledgers(settings, BENCH_CHANNEL) as ledgers:
             await _seed(ledgers)
             log(f"Fabric through the ledger port: {options.transactions} transactions")
-            runs.append(await bench_fabric_port(ledgers.by_org[REQUESTING], options))
+            runs.append(await bench_fabric_port(ledgers.by_org[REQUESTING], options, pids))
         log(f"Fabric through a bare Gateway client: {options.transactions} transactions")
-        runs.append(await bench_bare_client(bare, options))
+        runs.append(await bench_bare_client(bare, options, pids))
     finally:
         await bare.close()
-    return LedgerBenchResult(tuple(runs))
+    return LedgerBenchResult(tuple(runs), storage)

@@ -1,10 +1,12 @@
 """`curex bench notify`: committed change → WebSocket client, with N clients connected.
 
-One patient is connected N times (in a separate process, ``notify_clients``); a
-professional creates emergency transfers at a fixed rate, each bringing four changes to
-every client. Beside it, in the same run, a bare Kafka reader of ``curex.ledger.blocks``
-measures the same changes: the floor no notifier can beat. Delays are from each ledger
-transaction's timestamp, on this machine's one clock.
+N clients are connected (in a separate process, ``notify_clients``): R of them as the
+patient whose transfers change (the recipients; all N by default, the worst case), the
+rest as another patient, who must receive nothing of it. A professional creates emergency
+transfers at a fixed rate, each bringing four changes to every recipient. Beside it, in
+the same run, a bare Kafka reader of ``curex.ledger.blocks`` measures the same changes:
+the floor no notifier can beat. Delays are from each ledger transaction's timestamp, on
+this machine's one clock.
 """
 
 import asyncio
@@ -30,6 +32,7 @@ from schemas.topics import LEDGER_BLOCKS
 from service_runtime.follower import TopicFollower
 
 PATIENT = ("patient.es", "ES-1000001", "ES-SERMAS")
+BYSTANDER = "patient.se"  # a patient of the other organisation, party to none of it
 PROFESSIONAL = "doctor.ki"
 DEMO_PASSWORD = "demo-password"
 CHANGES_PER_TRANSFER = 4  # INITIALISED, RISK_ACCEPTED, EMERGENCY_BYPASS, DATA_AVAILABLE
@@ -40,6 +43,7 @@ _NEGATIVE_TOLERANCE_S = -0.005
 @dataclass(frozen=True, slots=True)
 class NotifyBenchOptions:
     clients: int
+    recipients: int | None = None  # None: every client is the recipient patient
     transfers: int = 10
     rate: float = 25.0  # creates/s: four changes each, so 100 changes/s
     deadline_s: float = 120.0
@@ -48,6 +52,8 @@ class NotifyBenchOptions:
 @dataclass(frozen=True, slots=True)
 class NotifyBenchResult:
     clients: int
+    recipients: int  # connected as the recipient patient
+    bystander_frames: int  # frames about the bench's transfers that reached a bystander
     connected: int
     held: int
     expected: int
@@ -112,7 +118,17 @@ class NotifyBench:
         self._options = options
         self._log = log
 
-    async def _start_clients(self, token: str) -> asyncio.subprocess.Process:
+    @property
+    def _recipients(self) -> int:
+        options = self._options
+        return options.clients if options.recipients is None else options.recipients
+
+    async def _start_clients(
+        self, token: str, bystander_token: str | None
+    ) -> asyncio.subprocess.Process:
+        env = {**os.environ, "CUREX_BENCH_TOKEN": token}
+        if bystander_token is not None:
+            env["CUREX_BENCH_BYSTANDER_TOKEN"] = bystander_token
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -121,9 +137,11 @@ class NotifyBench:
             self._settings.notifications_url,
             "--clients",
             str(self._options.clients),
+            "--recipients",
+            str(self._recipients),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "CUREX_BENCH_TOKEN": token},
+            env=env,
             limit=256 * 1024 * 1024,
         )
 
@@ -147,14 +165,22 @@ class NotifyBench:
         keycloak = self._settings.keycloak_url
         patient_token = await password_token(keycloak, PATIENT[0], DEMO_PASSWORD)
         doctor_token = await password_token(keycloak, PROFESSIONAL, DEMO_PASSWORD)
+        bystander_token = (
+            await password_token(keycloak, BYSTANDER, DEMO_PASSWORD)
+            if self._recipients < self._options.clients
+            else None
+        )
         api_url = f"http://127.0.0.1:{self._settings.api_port}"
         options = self._options
         self._log(f"connecting {options.clients} clients in their own process")
-        clients = await self._start_clients(patient_token)
+        clients = await self._start_clients(patient_token, bystander_token)
         try:
             opened = await _line(clients, options.deadline_s)
             connected = int(opened["connected"])  # type: ignore[call-overload]
-            self._log(f"{connected} of {options.clients} clients connected")
+            self._log(
+                f"{connected} of {options.clients} clients connected, "
+                f"{opened['recipients']} as the recipient patient"
+            )
             times = _BlockTimes()
             async with (
                 TopicFollower(observer_access(self._settings), LEDGER_BLOCKS) as follower,
@@ -207,9 +233,12 @@ class NotifyBench:
     ) -> NotifyBenchResult:
         delays: list[float] = list(figures["delays"])  # type: ignore[call-overload]
         baseline = [times.delays[tx] for tx in times.delays]
-        expected = connected * len(transfers) * CHANGES_PER_TRANSFER
+        recipients = int(opened["recipients"])  # type: ignore[call-overload]
+        expected = recipients * len(transfers) * CHANGES_PER_TRANSFER
         result = NotifyBenchResult(
             clients=self._options.clients,
+            recipients=recipients,
+            bystander_frames=int(figures["bystander_frames"]),  # type: ignore[call-overload]
             connected=connected,
             held=int(figures["held"]),  # type: ignore[call-overload]
             expected=expected,

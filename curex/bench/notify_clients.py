@@ -1,11 +1,13 @@
 """The clients of `curex bench notify`, in a process of their own:
-``python -m curex.bench.notify_clients --url WS --clients N`` (the token in
-``CUREX_BENCH_TOKEN``, never on the command line).
+``python -m curex.bench.notify_clients --url WS --clients N --recipients R`` (the tokens in
+``CUREX_BENCH_TOKEN`` and ``CUREX_BENCH_BYSTANDER_TOKEN``, never on the command line).
 
-Opens N authenticated sockets, says how many it holds (one JSON line on stdout), then
-records each ``transfer.updated`` frame's delay from the ledger transaction's timestamp.
-When stdin names the transfers and how many changes each must bring, it waits for them
-(with a deadline) and answers with one JSON line of figures.
+Opens N authenticated sockets: R as the patient whose transfers change (the recipients),
+the others as another patient (bystanders, who must get none of it). Says how many it holds
+(one JSON line on stdout), then records each ``transfer.updated`` frame's delay from the
+ledger transaction's timestamp. When stdin names the transfers and how many changes each
+must bring, it waits for the recipients to get them (with a deadline) and answers with one
+JSON line of figures.
 """
 
 import argparse
@@ -26,10 +28,11 @@ _CONNECTING = 100  # handshakes in flight
 
 
 class Client:
-    __slots__ = ("closed_with", "counts", "delays", "socket")
+    __slots__ = ("closed_with", "counts", "delays", "recipient", "socket")
 
-    def __init__(self, socket: ClientConnection) -> None:
+    def __init__(self, socket: ClientConnection, recipient: bool) -> None:
         self.socket = socket
+        self.recipient = recipient
         self.delays: list[tuple[str, float]] = []
         self.counts: Counter[str] = Counter()
         self.closed_with: int | None = None
@@ -74,34 +77,49 @@ async def _expectation() -> dict[str, Any]:
     return expected
 
 
-async def run(url: str, token: str, count: int) -> None:
+async def run(url: str, tokens: tuple[str, str | None], count: int, recipients: int) -> None:
+    recipient_token, bystander_token = tokens
     gate = asyncio.Semaphore(_CONNECTING)
+    roles = [index < recipients for index in range(count)]
     opened = await asyncio.gather(
-        *(_open(url, token, gate) for _ in range(count)), return_exceptions=True
+        *(_open(url, recipient_token if role else bystander_token or "", gate) for role in roles),
+        return_exceptions=True,
     )
-    clients = [Client(s) for s in opened if not isinstance(s, BaseException)]
+    clients = [
+        Client(s, role)
+        for s, role in zip(opened, roles, strict=True)
+        if not isinstance(s, BaseException)
+    ]
     refused = Counter(type(s).__name__ for s in opened if isinstance(s, BaseException))
     changed = asyncio.Event()
     readers = [asyncio.create_task(client.read(changed)) for client in clients]
-    _emit({"connected": len(clients), "refused": dict(refused)})
+    _emit(
+        {
+            "connected": len(clients),
+            "recipients": sum(c.recipient for c in clients),
+            "refused": dict(refused),
+        }
+    )
     expected = await _expectation()
     transfers: list[str] = expected["transfers"]
     each = int(expected["changes_per_transfer"])
     deadline = time.monotonic() + float(expected["within_s"])
+    waited_for = [c for c in clients if c.recipient]
 
     def complete(client: Client) -> bool:
         return client.closed_with is not None or all(client.counts[t] >= each for t in transfers)
 
-    while not all(complete(c) for c in clients) and time.monotonic() < deadline:
+    while not all(complete(c) for c in waited_for) and time.monotonic() < deadline:
         changed.clear()
         try:
             await asyncio.wait_for(changed.wait(), timeout=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
             break
     wanted = set(transfers)
-    delays = [d for c in clients for t, d in c.delays if t in wanted]
-    received = sum(c.counts[t] for c in clients for t in transfers)
-    most = max((c.counts[t] for c in clients for t in transfers), default=0)
+    delays = [d for c in waited_for for t, d in c.delays if t in wanted]
+    received = sum(c.counts[t] for c in waited_for for t in transfers)
+    most = max((c.counts[t] for c in waited_for for t in transfers), default=0)
+    bystanders = [c for c in clients if not c.recipient]
     _emit(
         {
             "held": sum(c.closed_with is None for c in clients),
@@ -109,6 +127,7 @@ async def run(url: str, token: str, count: int) -> None:
             "received": received,
             "most_per_transfer": most,
             "delays": delays,
+            "bystander_frames": sum(c.counts[t] for c in bystanders for t in transfers),
         }
     )
     for client in clients:
@@ -121,9 +140,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
     parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument("--recipients", type=int, required=True)
     args = parser.parse_args()
-    token = os.environ["CUREX_BENCH_TOKEN"]
-    uvloop.run(run(args.url, token, args.clients))
+    tokens = (os.environ["CUREX_BENCH_TOKEN"], os.environ.get("CUREX_BENCH_BYSTANDER_TOKEN"))
+    uvloop.run(run(args.url, tokens, args.clients, args.recipients))
 
 
 if __name__ == "__main__":

@@ -16,10 +16,12 @@ def _ms(measured: Percentiles | None, which: str) -> str:
 
 
 def render(console: Console, result: NotifyBenchResult) -> None:
-    table = Table(
-        title=f"curex bench notify: {result.clients:,} clients of one patient",
-        title_justify="left",
-    )
+    bystanders = result.connected - result.recipients
+    title = f"curex bench notify: {result.clients:,} clients, {result.recipients:,} of them"
+    title += " the patient whose transfers change"
+    if bystanders:
+        title += f", {bystanders:,} another patient"
+    table = Table(title=title, title_justify="left")
     for column, justify in (
         ("figure", "left"),
         ("notifier", "right"),
@@ -48,6 +50,12 @@ def render(console: Console, result: NotifyBenchResult) -> None:
     table.add_row(
         "messages dropped (of expected)",
         f"{result.dropped:,} of {result.expected:,}",
+        "0",
+        "",
+    )
+    table.add_row(
+        "frames of these transfers at another patient's clients",
+        f"{result.bystander_frames:,}",
         "0",
         "",
     )

@@ -8,10 +8,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from curex.bench.errors import BenchError
-from curex.bench.latency import Percentiles, percentiles
+from curex.bench.paths import EMERGENCY_PATH, PathLatencies, measure_paths
 from curex.bench.workload import BenchWorld
 from curex.block_watch import BlockWatcher
 from curex.errors import WaitTimedOut
@@ -47,26 +47,27 @@ class Offered:
 @dataclass(frozen=True, slots=True)
 class PhaseResult:
     offered: Offered
-    to_initialised: Percentiles | None
-    to_available: Percentiles | None
-    transitions: int
-    last_available_at: float | None
-    incomplete: int
+    paths: PathLatencies
+    transitions: int  # distinct committed transactions of the phase's transfers
     rejected: int
     # Ledger commit → visible in the read model, p99 (a bucket edge); None if not measured.
     read_model_lag_p99_s: float | None = None
+    # CPU seconds each process of the stack spent during the phase (saturation only).
+    cpu_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def incomplete(self) -> int:
+        return self.paths.offered - self.paths.completed
 
     @property
     def elapsed_s(self) -> float | None:
-        """From the first publish to the last DATA_AVAILABLE seen."""
-        if self.last_available_at is None:
-            return None
-        return self.last_available_at - self.offered.first
+        """From the first publish to the last transfer's last state."""
+        last = self.paths.last_commit
+        return None if last is None else last - self.offered.first
 
     @property
     def transitions_per_s(self) -> float | None:
-        elapsed = self.elapsed_s
-        return self.transitions / elapsed if elapsed else None
+        return self.paths.transitions_per_s
 
 
 async def _acknowledged(acks: list[Awaitable[object]], within: float) -> None:
@@ -77,9 +78,18 @@ async def _acknowledged(acks: list[Awaitable[object]], within: float) -> None:
 
 
 async def offer_at_rate(
-    publisher: CommandPublisher, world: BenchWorld, rate: float, duration: float, within: float
+    publisher: CommandPublisher,
+    world: BenchWorld,
+    phase: str,
+    rate: float,
+    duration: float,
+    within: float,
 ) -> Offered:
-    """Publish ``rate * duration`` creates on an absolute schedule: no drift, no catch-up sleep."""
+    """Publish ``rate * duration`` creates on an absolute schedule: no drift, no catch-up sleep.
+
+    ``phase`` names this phase's transfers: no two phases of a run share a transfer id, so a
+    block event is never matched to another phase's publish.
+    """
     count = max(1, round(rate * duration))
     give_up_at = time.perf_counter() + duration + within
     published: dict[str, float] = {}
@@ -91,7 +101,7 @@ async def offer_at_rate(
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)  # a pacing timer, not a wait for an event
-        command = world.emergency_transfer("rate", index)
+        command = world.emergency_transfer(phase, index)
         now = time.perf_counter()
         if now > give_up_at:
             break
@@ -131,17 +141,15 @@ def _settled(reports: list[LedgerReport]) -> bool:
     return False
 
 
-def _first_seen(watcher: BlockWatcher, transfer_id: str, state: TransferState) -> float | None:
+def _commit_times(watcher: BlockWatcher, transfer_id: str) -> dict[TransferState, float]:
+    """When each state's block event first arrived."""
+    times: dict[TransferState, float] = {}
     reports = watcher.reports.get(transfer_id, [])
     arrivals = watcher.received_at.get(transfer_id, [])
     for report, arrived in zip(reports, arrivals, strict=True):
-        if (
-            isinstance(report, TransactionCommitted)
-            and report.result.transfer is not None
-            and report.result.transfer.state is state
-        ):
-            return arrived
-    return None
+        if isinstance(report, TransactionCommitted) and report.result.transfer is not None:
+            times.setdefault(report.result.transfer.state, arrived)
+    return times
 
 
 async def settle(watcher: BlockWatcher, offered: Offered, within: float) -> PhaseResult:
@@ -149,30 +157,13 @@ async def settle(watcher: BlockWatcher, offered: Offered, within: float) -> Phas
     ids = list(offered.published_at)
     with contextlib.suppress(WaitTimedOut):
         await watcher.wait_until(ids, _settled, within)
-    to_initialised: list[float] = []
-    to_available: list[float] = []
-    available_at: list[float] = []
-    transitions = incomplete = rejected = 0
-    for transfer_id, published in offered.published_at.items():
-        initialised = _first_seen(watcher, transfer_id, S.INITIALISED)
-        available = _first_seen(watcher, transfer_id, S.DATA_AVAILABLE)
-        if initialised is not None:
-            to_initialised.append(initialised - published)
-        if available is None:
-            incomplete += 1
-        else:
-            to_available.append(available - published)
-            available_at.append(available)
-        rejected += bool(watcher.rejections(transfer_id))
-        transitions += len(
-            {r.tx_id for r in watcher.committed(transfer_id) if r.result.transfer is not None}
-        )
+    commits = {transfer_id: _commit_times(watcher, transfer_id) for transfer_id in ids}
+    transitions = sum(
+        len({r.tx_id for r in watcher.committed(t) if r.result.transfer is not None}) for t in ids
+    )
     return PhaseResult(
         offered=offered,
-        to_initialised=percentiles(to_initialised),
-        to_available=percentiles(to_available),
+        paths=measure_paths(offered.published_at, commits, EMERGENCY_PATH),
         transitions=transitions,
-        last_available_at=max(available_at) if available_at else None,
-        incomplete=incomplete,
-        rejected=rejected,
+        rejected=sum(bool(watcher.rejections(t)) for t in ids),
     )

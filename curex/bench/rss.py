@@ -11,15 +11,19 @@ import psutil
 MIB = 1024 * 1024
 
 
-def resident_bytes(pid: int) -> int:
-    """RSS of the process and all its descendants; 0 once it is gone."""
+def _family(pid: int) -> list[psutil.Process]:
+    """The process and all its live descendants; none once it is gone."""
     try:
         process = psutil.Process(pid)
-        family = [process, *process.children(recursive=True)]
+        return [process, *process.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return []
+
+
+def resident_bytes(pid: int) -> int:
+    """RSS of the process and all its descendants; 0 once it is gone."""
     total = 0
-    for member in family:
+    for member in _family(pid):
         with contextlib.suppress(psutil.Error):
             total += member.memory_info().rss
     return total
@@ -61,3 +65,17 @@ class RssSampler:
         self._stop.set()
         if self._task is not None:
             await self._task
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process and its live descendants so far; 0 once gone."""
+    total = 0.0
+    for member in _family(pid):
+        with contextlib.suppress(psutil.Error):
+            times = member.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}

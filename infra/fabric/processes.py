@@ -7,11 +7,15 @@ FABRIC_CFG_PATH; every setting that matters here is overridden by environment va
 builder), operations endpoints serving /healthz.
 """
 
-import asyncio
 import json
 import sys
 from pathlib import Path
 
+from grpclib.client import Channel
+from grpclib.health.v1.health_grpc import HealthStub
+from grpclib.health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+
+from infra.errors import Unhealthy
 from infra.fabric.commands import fabric_binary
 from infra.fabric.network import (
     CHANNEL,
@@ -172,10 +176,21 @@ def operations_health(host: str, port: int) -> HealthProbe:
     return http_ok(f"http://{host}:{port}/healthz")
 
 
-def tcp_listening(host: str, port: int) -> HealthProbe:
+def grpc_serving(host: str, port: int, service: str) -> HealthProbe:
+    """A probe that asks the gRPC health protocol whether ``service`` is SERVING."""
+
     async def probe() -> None:
-        _reader, writer = await asyncio.open_connection(host, port)
-        writer.close()
-        await writer.wait_closed()
+        channel = Channel(host, port)
+        try:
+            answer = await HealthStub(channel).Check(HealthCheckRequest(service=service))
+        finally:
+            channel.close()
+        if answer is None or answer.status != HealthCheckResponse.SERVING:
+            status = (
+                "no answer"
+                if answer is None
+                else HealthCheckResponse.ServingStatus.Name(answer.status)
+            )
+            raise Unhealthy(f"{service} at {host}:{port} is {status}")
 
     return probe

@@ -9,7 +9,7 @@ file. ``verify`` recomputes the chain from the stored transactions and checks th
 signed block's transactions are among the digests its signer signed.
 """
 
-import base64
+import fcntl
 import json
 import sqlite3
 from collections.abc import Callable
@@ -19,20 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
 from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
+from ledger_gateway.embedded.codec import pack, unpack
+from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
-from ledger_gateway.embedded.store import PendingState, TxStateStore
+from ledger_gateway.embedded.store import IN_BODY, PendingState, TxStateStore
 from ledger_gateway.port import (
     BlockView,
     Committed,
     CommittedTx,
     Outcome,
     Rejected,
+    SignedPage,
     VerifyReport,
 )
-from schemas import LedgerCommand, LedgerHistoryItem, SafeguardAudit, Transfer, TxResult
+from schemas import LedgerHistoryItem, SafeguardAudit, Transfer
 from schemas.network import Network
 
 _SCHEMA = """
@@ -81,6 +85,14 @@ def _canonical(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
+# A stored body holds more (the writes); what the block stream needs is read, the rest ignored.
+_STORED_TX = TypeAdapter(CommittedTx)
+
+
+def _parse_body(body: bytes) -> CommittedTx:
+    return _STORED_TX.validate_json(body)
+
+
 class EmbeddedLedger:
     def __init__(
         self,
@@ -88,18 +100,24 @@ class EmbeddedLedger:
         network: Network,
         membership: Membership,
         clock: Clock = lambda: datetime.now(UTC),
+        recent: RecentCommits | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Another gateway may hold the write lock for a batch: wait for it, never fail.
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=60.0
         )
+        # Writers queue on this lock, not on SQLite's busy handler, which sleeps up to 100 ms
+        # between tries: the other gateway's batch would wait that long for the write lock.
+        self._write_lock_path = path.with_name(path.name + ".write-lock")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
         self._network = network
         self._membership = membership
         self._clock = clock
+        # What this writer commits, handed to the block publisher of the same process.
+        self._recent = recent
 
     def close(self) -> None:
         self._conn.close()
@@ -112,19 +130,24 @@ class EmbeddedLedger:
             signer = self._membership.authenticate(batch, digests)
         except ContractError as error:
             return [Rejected(command, error) for command in batch.commands]
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            outcomes = self._execute_block(batch, signer, digests)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
+        with self._write_lock_path.open("a+b") as write_lock:
+            fcntl.flock(write_lock, fcntl.LOCK_EX)  # released when the file is closed
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes, committed = self._execute_block(batch, signer, digests)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if self._recent is not None:
+            self._recent.remember(committed)
         return outcomes
 
     def _execute_block(
         self, batch: SignedBatch, signer: str, digests: list[bytes]
-    ) -> list[Outcome]:
+    ) -> tuple[list[Outcome], list[CommittedTx]]:
         number, previous_hash = self._next_block()
+        committed: list[CommittedTx] = []
         pending = PendingState()
         outcomes: list[Outcome] = []
         bodies: list[tuple[str, bytes, dict[str, bytes], datetime]] = []
@@ -159,10 +182,12 @@ class EmbeddedLedger:
                     "command": command.model_dump(mode="json"),
                     "signer": signer,
                     "result": result.model_dump(mode="json"),
-                    "writes": sorted(
-                        [k, base64.b64encode(v).decode()] for k, v in store.writes.items()
-                    ),
+                    # The contract's values are JSON text: kept as text, they compress.
+                    "writes": sorted([k, v.decode()] for k, v in store.writes.items()),
                 }
+            )
+            committed.append(
+                CommittedTx(number, len(bodies), tx_id, timestamp, command, result, signer)
             )
             bodies.append((tx_id, body, store.writes, timestamp))
             pending_blocks[tx_id] = number
@@ -173,7 +198,7 @@ class EmbeddedLedger:
                 "INSERT INTO block_signatures VALUES (?, ?, ?, ?)",
                 (number, signer, batch.signature, b"".join(digests)),
             )
-        return outcomes
+        return outcomes, committed
 
     def _next_block(self) -> tuple[int, str]:
         row = self._conn.execute(
@@ -213,7 +238,7 @@ class EmbeddedLedger:
         conn.executemany(
             "INSERT INTO transactions VALUES (?, ?, ?, ?)",
             [
-                (tx_id, number, position, body)
+                (tx_id, number, position, pack(body))
                 for position, (tx_id, body, _, _) in enumerate(bodies)
             ],
         )
@@ -222,14 +247,16 @@ class EmbeddedLedger:
         conn.executemany(
             "INSERT INTO world_state VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            list(latest.items()),
+            [(key, pack(value)) for key, value in latest.items()],
         )
+        # A history row points at its transaction (block, position), whose body holds the
+        # tx id, the time and the value written.
         conn.executemany(
-            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO history VALUES (?, ?, ?, '', '', ?)",
             [
-                (key, number, position, tx_id, tx_time.isoformat(), value)
-                for position, (tx_id, _, writes, tx_time) in enumerate(bodies)
-                for key, value in writes.items()
+                (key, number, position, IN_BODY)
+                for position, (_, _, writes, _) in enumerate(bodies)
+                for key in writes
             ],
         )
 
@@ -238,6 +265,38 @@ class EmbeddedLedger:
     def height(self) -> int:
         """Number of blocks (the next block's number)."""
         return self._next_block()[0]
+
+    def signed_after(
+        self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
+    ) -> SignedPage:
+        """``signer``'s committed transactions after ``after`` (and those no member signed,
+        if ``with_unsigned``), in ledger order; the frontier covers everyone's."""
+        self._conn.execute("BEGIN")  # one snapshot for the page and its frontier
+        try:
+            rows = self._conn.execute(
+                "SELECT t.block_number, t.position, t.tx_id, t.body FROM transactions t "
+                "LEFT JOIN block_signatures s ON s.block_number = t.block_number "
+                "WHERE (t.block_number, t.position) > (?, ?) "
+                "AND (s.signer = ? OR (s.signer IS NULL AND ?)) "
+                "ORDER BY t.block_number, t.position LIMIT ?",
+                (*after, signer, with_unsigned, limit),
+            ).fetchall()
+            if len(rows) == limit:
+                last = (int(rows[-1][0]), int(rows[-1][1]))
+            else:
+                last = self._conn.execute(
+                    "SELECT block_number, position FROM transactions "
+                    "ORDER BY block_number DESC, position DESC LIMIT 1"
+                ).fetchone()
+        finally:
+            self._conn.execute("COMMIT")
+        frontier = None if last is None or tuple(last) <= after else (int(last[0]), int(last[1]))
+        txs = [self._committed_tx(str(tx_id), bytes(body)) for _, _, tx_id, body in rows]
+        return SignedPage(txs, frontier)
+
+    def _committed_tx(self, tx_id: str, stored_body: bytes) -> CommittedTx:
+        cached = self._recent.take(tx_id) if self._recent is not None else None
+        return cached if cached is not None else _parse_body(unpack(stored_body))
 
     def committed_after(
         self, block_number: int, position: int = -1, limit: int = 1000
@@ -248,21 +307,7 @@ class EmbeddedLedger:
             "ORDER BY block_number, position LIMIT ?",
             (block_number, position, limit),
         ).fetchall()
-        return [self._parse_body(bytes(row[0])) for row in rows]
-
-    @staticmethod
-    def _parse_body(body: bytes) -> CommittedTx:
-        document = json.loads(body)
-        return CommittedTx(
-            block_number=document["block_number"],
-            position=document["position"],
-            tx_id=document["tx_id"],
-            timestamp=datetime.fromisoformat(document["timestamp"]),
-            command=LedgerCommand.model_validate(document["command"]),
-            result=TxResult.model_validate(document["result"]),
-            # Transactions from before commands were signed name no signer.
-            signer=document.get("signer"),
-        )
+        return [_parse_body(unpack(bytes(row[0]))) for row in rows]
 
     def _read_contract(self) -> TransferContract:
         return TransferContract(TxStateStore(self._conn, PendingState(), "", self._clock()))
@@ -382,11 +427,14 @@ class EmbeddedLedger:
             "ORDER BY position",
             (expected_number,),
         ).fetchall()
-        bodies = [bytes(body) for _, _, body in rows]
+        try:
+            bodies = [unpack(bytes(body)) for _, _, body in rows]
+        except ValueError:
+            return "a transaction of the block is not readable"
         if merkle_root(bodies) != root:
             return "Merkle root does not match the block's transactions"
         signed = self._signed_digests(expected_number)
-        for tx_id, position, body in rows:
+        for (tx_id, position, _), body in zip(rows, bodies, strict=True):
             try:
                 document = json.loads(body)
             except ValueError:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from ledger_gateway.embedded.ledger import EmbeddedLedger
+from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.signing import CommandSigner, Membership
-from ledger_gateway.port import BlockView, CommittedTx, Outcome, VerifyReport
+from ledger_gateway.port import BlockView, CommittedTx, Outcome, SignedPage, VerifyReport
 from schemas import LedgerCommand, LedgerHistoryItem, SafeguardAudit, Transfer
 from schemas.network import Network
 
@@ -33,8 +34,9 @@ class EmbeddedLedgerPort:
         network: Network,
         membership: Membership,
         signer: CommandSigner | None = None,
+        recent: RecentCommits | None = None,
     ) -> "EmbeddedLedgerPort":
-        return cls(EmbeddedLedger(path, network, membership), signer)
+        return cls(EmbeddedLedger(path, network, membership, recent=recent), signer)
 
     def close(self) -> None:
         self.ledger.close()
@@ -53,6 +55,13 @@ class EmbeddedLedgerPort:
         self, block_number: int, position: int = -1, limit: int = 1000
     ) -> list[CommittedTx]:
         return await self._run(lambda: self.ledger.committed_after(block_number, position, limit))
+
+    async def signed_after(
+        self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
+    ) -> SignedPage:
+        return await self._run(
+            lambda: self.ledger.signed_after(signer, with_unsigned, after, limit)
+        )
 
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return await self._run(lambda: self.ledger.transfer(transfer_id))

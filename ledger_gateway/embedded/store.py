@@ -4,7 +4,14 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 
+import orjson
+
 from ledger_gateway.chaincode import HistoryEntry
+from ledger_gateway.embedded.codec import unpack
+
+# A history row's value when its transaction's body holds it, with the tx id and time
+# (every row written since bodies were stored packed); older rows hold all three.
+IN_BODY = b""
 
 
 class PendingState:
@@ -44,14 +51,14 @@ class TxStateStore:
         if key in self._pending.values:
             return self._pending.values[key]
         row = self._conn.execute("SELECT value FROM world_state WHERE key = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else unpack(bytes(row[0]))
 
     def put_state(self, key: str, value: bytes) -> None:
         self.writes[key] = value
 
     def get_state_by_range(self, start_key: str, end_key: str) -> Iterator[tuple[str, bytes]]:
         merged = {
-            str(key): bytes(value)
+            str(key): unpack(bytes(value))
             for key, value in self._conn.execute(
                 "SELECT key, value FROM world_state WHERE key >= ? AND key < ?",
                 (start_key, end_key),
@@ -63,12 +70,30 @@ class TxStateStore:
 
     def get_history_for_key(self, key: str) -> Iterator[HistoryEntry]:
         rows = self._conn.execute(
-            "SELECT tx_id, timestamp, value FROM history WHERE key = ? "
-            "ORDER BY block_number, position",
+            "SELECT h.tx_id, h.timestamp, h.value, t.body FROM history h "
+            "JOIN transactions t ON (t.block_number, t.position) = (h.block_number, h.position) "
+            "WHERE h.key = ? ORDER BY h.block_number, h.position",
             (key,),
         ).fetchall()
         committed = [
-            HistoryEntry(str(tx_id), datetime.fromisoformat(ts), bytes(value))
-            for tx_id, ts, value in rows
+            _entry(key, str(tx_id), str(ts), bytes(value), bytes(body))
+            for tx_id, ts, value, body in rows
         ]
         return iter(committed + self._pending.history.get(key, []))
+
+
+def _entry(key: str, tx_id: str, timestamp: str, value: bytes, stored_body: bytes) -> HistoryEntry:
+    if value != IN_BODY:  # a row from before values were kept only in the body
+        return HistoryEntry(tx_id, datetime.fromisoformat(timestamp), value)
+    body = orjson.loads(unpack(stored_body))
+    return HistoryEntry(
+        body["tx_id"], datetime.fromisoformat(body["timestamp"]), _written(key, body["writes"])
+    )
+
+
+def _written(key: str, writes: list[list[str]]) -> bytes:
+    """The value a transaction wrote to ``key``, from its body's writes."""
+    for written_key, value in writes:
+        if written_key == key:
+            return value.encode()
+    raise LookupError(f"a history row names a transaction that did not write {key!r}")

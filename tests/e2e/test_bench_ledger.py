@@ -32,7 +32,9 @@ def test_bench_ledger_prints_embedded_fabric_and_the_bare_client_with_the_ratio(
     assert result.exit_code == 0, result.output
     for label in (EMBEDDED, FABRIC, BARE):
         _figures_of(label, result.output)
-    assert re.search(r"bare Gateway client tx/s: [0-9]+\.[0-9]{2}", result.output)
+    assert re.search(r"bare Gateway client tx/s" + CELL, result.output)
+    assert re.search(r"CPU per committed tx, every process \(ms\)" + CELL, result.output)
+    assert len(re.findall(r"all processes" + CELL, result.output)) == 3
 
 
 @pytest.mark.ledger("embedded")
@@ -42,3 +44,5 @@ def test_bench_ledger_without_fabric_measures_the_embedded_ledger_alone() -> Non
     assert result.exit_code == 0, result.output
     _figures_of(EMBEDDED, result.output)
     assert FABRIC not in result.output
+    assert re.search(r"all tables and indexes" + CELL, result.output)
+    assert re.search(r"baseline: the same as plain documents" + CELL, result.output)

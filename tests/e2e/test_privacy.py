@@ -1,6 +1,7 @@
 """A patient's real identifier never reaches Kafka, the ledger or a service log."""
 
 import os
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from curex.rest_client import ApplicationsClient, password_token
 from curex.stack_settings import processor_settings
 from infra.postgres.server import cluster_dir
 from infra.settings import InfraSettings
+from ledger_gateway.embedded.codec import unpack
 from ledger_gateway.settings import GatewaySettings
 from processors.feedback import feedback_for
 from processors.records import LocalRecordsStore
@@ -38,6 +40,31 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
             except FileNotFoundError:
                 continue
     return found
+
+
+def embedded_documents_containing(ledger_file: Path, needle: bytes) -> list[str]:
+    """Rows of the embedded ledger whose decoded document holds ``needle``: it stores its
+    documents deflated, where a byte scan of the file cannot see them."""
+    if not ledger_file.exists():
+        return []
+    found = []
+    conn = sqlite3.connect(f"file:{ledger_file}?mode=ro", uri=True)
+    try:
+        for table, column in (
+            ("transactions", "body"),
+            ("world_state", "value"),
+            ("history", "value"),
+        ):
+            for (stored,) in conn.execute(f"SELECT {column} FROM {table}"):
+                if needle in unpack(bytes(stored)):
+                    found.append(table)
+    finally:
+        conn.close()
+    return found
+
+
+def embedded_ledger_file(stack: InfraSettings) -> Path:
+    return GatewaySettings(data_dir=stack.data_dir).ledger_path
 
 
 def ledger_places(stack: InfraSettings) -> tuple[Path, ...]:
@@ -66,6 +93,7 @@ async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     needle = canary.encode()
     for place in ledger_places(stack):
         assert files_containing(place, needle) == [], place
+    assert embedded_documents_containing(embedded_ledger_file(stack), needle) == []
     assert files_containing(stack.kafka_data_dir, needle) == []
     assert files_containing(stack.logs_dir, needle) == []
     # The check can find what is there: the records system does hold the id.
@@ -116,6 +144,7 @@ async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_
         cluster_dir(stack),
     ):
         assert files_containing(place, needle) == [], place
+    assert embedded_documents_containing(embedded_ledger_file(stack), needle) == []
 
 
 async def seed_then_wait(stack: InfraSettings) -> None:

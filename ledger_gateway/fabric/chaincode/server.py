@@ -14,6 +14,7 @@ import weakref
 
 from fabric_protos.peer import chaincode_shim_pb2
 from grpclib.const import Cardinality, Handler
+from grpclib.health.service import Health
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server, Stream
 
@@ -22,7 +23,8 @@ from ledger_gateway.fabric.chaincode.session import Session
 
 ChaincodeMessage = chaincode_shim_pb2.ChaincodeMessage
 
-CONNECT = "/protos.Chaincode/Connect"
+SERVICE = "protos.Chaincode"
+CONNECT = f"/{SERVICE}/Connect"
 
 
 class ChaincodeService:
@@ -54,10 +56,12 @@ class ChaincodeService:
 
 
 class _Server(Server):
-    """grpclib's server, which also closes its connections when it stops."""
+    """grpclib's server, which also closes its connections when it stops. Beside the
+    chaincode it serves the gRPC health protocol, so a probe tests that this server answers
+    gRPC on the loop that serves the peer's streams, not only that its port is open."""
 
     def __init__(self, service: ChaincodeService) -> None:
-        super().__init__([service])
+        super().__init__([service, Health({service: []})])
         self._protocols: weakref.WeakSet[H2Protocol] = weakref.WeakSet()
 
     def _protocol_factory(self) -> H2Protocol:
