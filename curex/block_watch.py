@@ -92,12 +92,19 @@ class BlockWatcher:
         return [r for r in self.reports.get(transfer_id, []) if isinstance(r, CommandRejected)]
 
     def state(self, transfer_id: str) -> TransferState | None:
-        states = [
-            r.result.transfer.state
-            for r in self.committed(transfer_id)
-            if r.result.transfer is not None
-        ]
-        return states[-1] if states else None
+        return latest_state(self.committed(transfer_id))
+
+
+def latest_state(committed: list[TransactionCommitted]) -> TransferState | None:
+    """The state of a transfer's latest transaction: the one in the highest block, not the
+    last to arrive, since a gateway started again after a kill publishes its last events
+    again, after newer ones that the other gateway published."""
+    latest = None
+    for report in committed:
+        transfer = report.result.transfer
+        if transfer is not None and (latest is None or report.block_number >= latest[0]):
+            latest = (report.block_number, transfer.state)
+    return None if latest is None else latest[1]
 
 
 def reached(state: TransferState) -> Predicate:

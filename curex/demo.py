@@ -108,9 +108,8 @@ class Scenario:
         self.patient_es = patient_es
 
     async def run_transfer(self, *, emergency: bool) -> str:
-        reason = "urgent care abroad" if emergency else "continuity of care"
         transfer_id = await self.doctor_ki.create(
-            patient_id=PATIENT_ID, source_org=HOME, emergency=emergency, reason=reason
+            patient_id=PATIENT_ID, source_org=HOME, emergency=emergency
         )
         await self._wait(
             transfer_id,

@@ -87,15 +87,19 @@ class ApplicationsClient:
         patient_id: str,
         source_org: str,
         emergency: bool,
-        reason: str = "continuity of care",
+        purpose: str | None = None,
+        note: str | None = None,
     ) -> str:
+        """Asks ``source_org`` for the patient's records; the purpose of use is ETREAT for an
+        emergency and COC (coordination of care) otherwise, unless given."""
         response = await self.http.post(
             "/v1/transfers",
             json={
                 "patient_id": patient_id,
                 "source_org": source_org,
                 "emergency": emergency,
-                "reason": reason,
+                "purpose": purpose or ("ETREAT" if emergency else "COC"),
+                **({} if note is None else {"note": note}),
             },
         )
         if response.status_code != 202:

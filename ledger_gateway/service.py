@@ -47,12 +47,15 @@ class CommandIntake:
         producer: AIOKafkaProducer,
         committed: asyncio.Event,
         max_batch: int,
+        *,
+        blocks_topic: str = LEDGER_BLOCKS.name,
     ) -> None:
         self._ledger = ledger
         self._consumer = consumer
         self._producer = producer
         self._committed = committed
         self._max_batch = max_batch
+        self._blocks_topic = blocks_topic
 
     async def run(self) -> None:
         # A batch's offsets are committed once it is durable on the ledger.
@@ -100,7 +103,7 @@ class CommandIntake:
             event_id=str(command.event_id),
             code=rejected.error.code,
         )
-        await outbox.send(LEDGER_BLOCKS.name, report, command.correlation_id.encode())
+        await outbox.send(self._blocks_topic, report, command.correlation_id.encode())
 
 
 @runtime_checkable
@@ -122,6 +125,7 @@ class BlockPublisher:
         *,
         publishes_for: str,
         publishes_unsigned: bool = False,
+        blocks_topic: str = LEDGER_BLOCKS.name,
     ) -> None:
         self._ledger = ledger
         self._producer = producer
@@ -129,6 +133,7 @@ class BlockPublisher:
         self._committed = committed
         self._publishes_for = publishes_for
         self._publishes_unsigned = publishes_unsigned
+        self._blocks_topic = blocks_topic
 
     def _ours(self, tx: CommittedTx) -> bool:
         if tx.signer is None:
@@ -184,5 +189,5 @@ class BlockPublisher:
             result=tx.result,
         )
         return await send(
-            self._producer, LEDGER_BLOCKS.name, event, tx.command.correlation_id.encode()
+            self._producer, self._blocks_topic, event, tx.command.correlation_id.encode()
         )

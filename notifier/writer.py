@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from notifier.inbox import InboxStore
 from notifier.metrics import INBOX_ROWS
 from notifier.settings import NotifierSettings
-from schemas import LEDGER_REPORT, TransactionCommitted
+from schemas import LEDGER_REPORT, REVIEW_ACTIONS, TransactionCommitted
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.consuming import Polled, committing_consumer, consume_and_commit
 from service_runtime.positions import SeekToStoredPositions
@@ -47,7 +47,7 @@ async def write_inboxes(settings: NotifierSettings, store: InboxStore) -> None:
                     report = LEDGER_REPORT.validate_json(record.value or b"")
                 except ValidationError:
                     continue  # the processors dead-letter what cannot be read
-                if isinstance(report, TransactionCommitted):
+                if isinstance(report, TransactionCommitted) and not _review_step(report):
                     reports.append(report)
         positions = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
         delay = 0.1
@@ -67,6 +67,13 @@ async def write_inboxes(settings: NotifierSettings, store: InboxStore) -> None:
         await consume_and_commit(consumer, write, settings.notifier_max_batch)
     finally:
         await consumer.stop()
+
+
+def _review_step(report: TransactionCommitted) -> bool:
+    """A review's verdict or overdue flag: the transfer's state did not change, so nobody
+    is told of a change (the patient was told of the emergency access itself)."""
+    transfer = report.result.transfer
+    return transfer is not None and transfer.last_transition.action in REVIEW_ACTIONS
 
 
 async def forget_old_rows(settings: NotifierSettings, store: InboxStore) -> None:

@@ -21,7 +21,7 @@ from processors.intake import (
     ledger_command_for_assessment,
     ledger_command_for_safeguards,
 )
-from processors.reactions import ConsentDeadline, expire_command, react
+from processors.reactions import ConsentDeadline, expire_command, flag_review_command, react
 from processors.records import RecordsSystem
 from schemas import (
     CONSENT_DECISION,
@@ -173,10 +173,11 @@ async def expire_overdue(
     submit: Submitter,
     now: datetime | None = None,
 ) -> int:
-    """Asks the ledger to expire every overdue consent; returns how many it asked for.
+    """Asks the ledger to expire every overdue consent and to flag every overdue review;
+    returns how many it asked for.
 
-    Repeated every tick until the EXPIRED commit clears the deadline: the derived event
-    id makes the repeats replays.
+    Repeated every tick until the commit clears the deadline: the derived event id makes
+    the repeats replays.
     """
     overdue = deadlines.overdue(now or datetime.now(UTC))
     if not overdue:
@@ -185,7 +186,11 @@ async def expire_overdue(
     requested = 0
     for transfer_id, pending in overdue:
         try:
-            command = expire_command(transfer_id, pending.source_org, pending.at)
+            command = (
+                flag_review_command(transfer_id, pending.source_org, pending.at)
+                if pending.kind == "review"
+                else expire_command(transfer_id, pending.source_org, pending.at)
+            )
         except ValidationError:
             # Only a damaged changelog record can name no valid transfer: never retry it.
             log.warning("unusable consent deadline dropped")

@@ -1,4 +1,4 @@
-"""The consent deadlines the expiry timer watches, kept in a compacted Kafka topic.
+"""The consent (and review) deadlines the expiry timer watches, kept in a compacted Kafka topic.
 
 In memory: transfer id → (source organisation, deadline). Each change is also written to
 the changelog topic (key: the transfer id as a JSON string; value: JSON, or a tombstone
@@ -16,7 +16,7 @@ from datetime import datetime
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from processors.reactions import ConsentDeadline
+from processors.reactions import ConsentDeadline, DeadlineKind
 from schemas.topics import LEDGER_BLOCKS, TopicSpec
 from service_runtime.kafka_access import KafkaAccess
 
@@ -36,6 +36,7 @@ CONSENT_DEADLINES = TopicSpec(
 class Pending:
     source_org: str
     at: datetime
+    kind: DeadlineKind = "consent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +69,14 @@ class ConsentDeadlines:
             if self._pending.pop(deadline.transfer_id, None) is None:
                 return None
             return Change(key, None)
-        pending = Pending(deadline.source_org, deadline.deadline)
+        pending = Pending(deadline.source_org, deadline.deadline, deadline.kind)
         if self._pending.get(deadline.transfer_id) == pending:
             # Already written: durable, or in a batch that is committed only once it is.
             return None
         self._pending[deadline.transfer_id] = pending
         document = {"source_org": pending.source_org, "at": pending.at.isoformat()}
+        if pending.kind != "consent":  # records of consent deadlines keep their old form
+            document["kind"] = pending.kind
         return Change(key, json.dumps(document).encode())
 
     def restore(self, key: bytes | None, value: bytes | None) -> None:
@@ -85,7 +88,8 @@ class ConsentDeadlines:
                 self._pending.pop(transfer_id, None)
             else:
                 at = datetime.fromisoformat(document["at"])
-                self._pending[transfer_id] = Pending(document["source_org"], at)
+                kind: DeadlineKind = "review" if document.get("kind") == "review" else "consent"
+                self._pending[transfer_id] = Pending(document["source_org"], at, kind)
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable consent deadline record skipped")
 

@@ -10,6 +10,8 @@ from schemas import (
     CreateTransfer,
     CreateTransferTx,
     LedgerCommand,
+    RecordReviewVerdict,
+    RecordReviewVerdictTx,
     RecordRiskScoreTx,
     RecordSafeguardsTx,
     RiskAssessment,
@@ -32,13 +34,18 @@ def system_actor(org_id: str) -> Actor:
 
 def ledger_command_for(command: TransferRequest | ConsentDecision) -> LedgerCommand:
     """The ledger transaction a command asks for; it keeps the command's event id."""
+    tx: CreateTransferTx | ApplyActionTx | RecordReviewVerdictTx
     if isinstance(command, CreateTransfer):
-        tx: CreateTransferTx | ApplyActionTx = CreateTransferTx(
+        tx = CreateTransferTx(
             transfer_id=command.transfer_id,
             source_org=command.source_org,
             patient_pseudonym=command.patient_pseudonym,
             emergency=command.emergency,
-            reason=command.reason,
+            purpose=command.purpose,
+        )
+    elif isinstance(command, RecordReviewVerdict):
+        tx = RecordReviewVerdictTx(
+            transfer_id=command.transfer_id, verdict=command.verdict, reason=command.reason
         )
     else:
         reason = command.reason if isinstance(command, CancelTransfer) else None

@@ -6,25 +6,34 @@ event seen twice yields the same command and the contract applies it once.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from uuid import NAMESPACE_URL, uuid5
 
 from processors.intake import system_actor
 from processors.records import RecordsSystem
 from schemas import (
+    REVIEW_ACTIONS,
     Action,
     ApplyActionTx,
     AuditRiskTx,
+    FlagReviewOverdueTx,
     LedgerCommand,
     Transfer,
     TransferState,
 )
 
+DeadlineKind = Literal["consent", "review"]
+
 
 @dataclass(frozen=True, slots=True)
 class ConsentDeadline:
+    """The one deadline a transfer may have at a time: consent awaited (before any bypass),
+    or the review of an emergency bypass (after it)."""
+
     transfer_id: str
     source_org: str
-    deadline: datetime | None  # None: no longer awaiting consent
+    deadline: datetime | None  # None: nothing awaited any more
+    kind: DeadlineKind = "consent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +46,26 @@ def derived_event_id(tx_id: str, step: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"curex:{tx_id}:{step}"))
 
 
+def review_deadline(transfer: Transfer) -> ConsentDeadline:
+    """The open review's deadline, or the clearing of any deadline."""
+    review_open = (
+        transfer.review_required
+        and transfer.review_verdict is None
+        and not transfer.review_overdue
+        and transfer.review_deadline is not None
+    )
+    if review_open:
+        return ConsentDeadline(
+            transfer.transfer_id, transfer.source_org, transfer.review_deadline, "review"
+        )
+    return ConsentDeadline(transfer.transfer_id, transfer.source_org, None)
+
+
 def react(tx_id: str, transfer: Transfer, records: RecordsSystem) -> Reaction:
     state = transfer.state
+    if transfer.last_transition.action in REVIEW_ACTIONS:
+        # A verdict or an overdue flag changes no state: nothing follows but the timer.
+        return Reaction(deadline=review_deadline(transfer))
     if state is TransferState.INITIALISED:
         return Reaction(
             [
@@ -63,10 +90,9 @@ def react(tx_id: str, transfer: Transfer, records: RecordsSystem) -> Reaction:
         available = records.holds_records(transfer.source_org, transfer.patient_pseudonym)
         action = Action.DECLARE_AVAILABLE if available else Action.DECLARE_UNAVAILABLE
         return Reaction(
-            [_apply(tx_id, transfer, action, transfer.source_org)],
-            ConsentDeadline(transfer.transfer_id, transfer.source_org, None),
+            [_apply(tx_id, transfer, action, transfer.source_org)], review_deadline(transfer)
         )
-    return Reaction(deadline=ConsentDeadline(transfer.transfer_id, transfer.source_org, None))
+    return Reaction(deadline=review_deadline(transfer))
 
 
 def expire_command(transfer_id: str, source_org: str, deadline: datetime) -> LedgerCommand:
@@ -75,10 +101,17 @@ def expire_command(transfer_id: str, source_org: str, deadline: datetime) -> Led
         correlation_id=transfer_id,
         actor=system_actor(source_org),
         tx=ApplyActionTx(
-            transfer_id=transfer_id,
-            action=Action.EXPIRE,
-            reason="consent not given within the organisation's time limit",
+            transfer_id=transfer_id, action=Action.EXPIRE, reason="CONSENT_TIME_LIMIT"
         ),
+    )
+
+
+def flag_review_command(transfer_id: str, source_org: str, deadline: datetime) -> LedgerCommand:
+    return LedgerCommand(
+        event_id=derived_event_id(f"{transfer_id}:{deadline.isoformat()}", "review-overdue"),
+        correlation_id=transfer_id,
+        actor=system_actor(source_org),
+        tx=FlagReviewOverdueTx(transfer_id=transfer_id),
     )
 
 

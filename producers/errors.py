@@ -7,6 +7,7 @@ ApplicationsServerError
  │    ├── WrongRole             a party, but this action is never theirs
  │    └── WrongCurrentPassword  a password change with the wrong current password
  ├── ActionNotAllowedNow        409: theirs to take, but not from the current state
+ ├── ReviewDecided              409: the review has a verdict already
  ├── TransferNotFound           404
  ├── RateLimited                429: too many creates or emergencies; Retry-After says when
  ├── BadRequest                 422: a body that parses but cannot be acted on
@@ -46,6 +47,10 @@ class ActionNotAllowedNow(ApplicationsServerError):
     def __init__(self, action: Action, current_state: TransferState) -> None:
         super().__init__(f"{action.value} is not allowed while the transfer is {current_state}")
         self.current_state = current_state
+
+
+class ReviewDecided(ApplicationsServerError):
+    pass
 
 
 class TransferNotFound(ApplicationsServerError):

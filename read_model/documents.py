@@ -6,6 +6,7 @@ The read model alone owns this shape; the projector writes it, the queries read 
 from pydantic import AwareDatetime
 
 from schemas.actors import Actor
+from schemas.codes import PurposeOfUse, ReviewReason, ReviewVerdict
 from schemas.envelope import Message
 from schemas.ledger import TransactionCommitted
 from schemas.states import TransferState
@@ -77,8 +78,12 @@ class TransferView(Message):
     patient_pseudonym: str
     emergency: bool
     review_required: bool
+    review_deadline: AwareDatetime | None = None
+    review_verdict: ReviewVerdict | None = None
+    review_reason: ReviewReason | None = None
+    review_overdue: bool = False
     legal_basis: str | None = None
-    reason: str
+    purpose: PurposeOfUse
     created_at: AwareDatetime
     updated_at: AwareDatetime
     consent_deadline: AwareDatetime | None = None

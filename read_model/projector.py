@@ -37,18 +37,24 @@ LAG = Histogram(
 _UPSERT_TRANSFER = """
 INSERT INTO transfers (
     transfer_id, state, previous_state, emergency, review_required, requesting_org,
-    source_org, patient_pseudonym, legal_basis, reason, created_at, updated_at,
-    consent_deadline, last_block, last_tx
+    source_org, patient_pseudonym, legal_basis, purpose, created_at, updated_at,
+    consent_deadline, last_block, last_tx, review_deadline, review_verdict, review_reason,
+    review_overdue
 ) VALUES (
     %s, %s::transfer_state, %s::transfer_state, %s, %s, %s,
     %s, %s, %s, %s, %s, %s,
-    %s, %s, %s
+    %s, %s, %s, %s, %s, %s,
+    %s
 )
 ON CONFLICT (transfer_id) DO UPDATE SET
     state = EXCLUDED.state,
     previous_state = EXCLUDED.previous_state,
     emergency = EXCLUDED.emergency,
     review_required = EXCLUDED.review_required,
+    review_deadline = EXCLUDED.review_deadline,
+    review_verdict = EXCLUDED.review_verdict,
+    review_reason = EXCLUDED.review_reason,
+    review_overdue = EXCLUDED.review_overdue,
     legal_basis = EXCLUDED.legal_basis,
     updated_at = EXCLUDED.updated_at,
     consent_deadline = EXCLUDED.consent_deadline,
@@ -94,12 +100,16 @@ def _transfer_row(report: TransactionCommitted) -> tuple[object, ...]:
         view.source_org,
         pseudonym_key(view.patient_pseudonym),
         view.legal_basis,
-        view.reason,
+        view.purpose.value,
         view.created_at,
         view.updated_at,
         view.consent_deadline,
         view.last_block,
         tx_key(view.last_tx_id),
+        view.review_deadline,
+        view.review_verdict.value if view.review_verdict else None,
+        view.review_reason.value if view.review_reason else None,
+        view.review_overdue,
     )
 
 

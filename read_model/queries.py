@@ -27,8 +27,9 @@ _HISTORY = (
 )
 _VIEW = (
     "t.transfer_id, t.state, t.previous_state, t.requesting_org, t.source_org, "
-    "t.patient_pseudonym, t.emergency, t.review_required, t.legal_basis, t.reason, "
-    "t.created_at, t.updated_at, t.consent_deadline, t.last_tx, t.last_block, t.last_rejection"
+    "t.patient_pseudonym, t.emergency, t.review_required, t.legal_basis, t.purpose, "
+    "t.created_at, t.updated_at, t.consent_deadline, t.last_tx, t.last_block, t.last_rejection, "
+    "t.review_deadline, t.review_verdict, t.review_reason, t.review_overdue"
 )
 
 
@@ -101,7 +102,11 @@ class ApplicationsDatabase:
             emergency=first["emergency"],
             review_required=first["review_required"],
             legal_basis=first["legal_basis"],
-            reason=first["reason"],
+            purpose=first["purpose"],
+            review_deadline=first["review_deadline"],
+            review_verdict=first["review_verdict"],
+            review_reason=first["review_reason"],
+            review_overdue=first["review_overdue"],
             created_at=first["created_at"],
             updated_at=first["updated_at"],
             consent_deadline=first["consent_deadline"],

@@ -2,10 +2,17 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, model_validator
 
 from schemas.actors import Actor
-from schemas.envelope import Envelope, OrgId, PatientPseudonym, ShortText, TransferId
+from schemas.codes import (
+    CancelReason,
+    PurposeOfUse,
+    ReviewReason,
+    ReviewVerdict,
+    upcast_free_text_reason,
+)
+from schemas.envelope import Envelope, OrgId, PatientPseudonym, TransferId
 from schemas.transitions import Action
 
 
@@ -15,16 +22,31 @@ class TransferCommand(Envelope):
 
 
 class CreateTransfer(TransferCommand):
+    """Version 2: a coded purpose of use; version 1's free-text reason is upcast on read."""
+
+    schema_version: int = 2
     type: Literal["create_transfer"] = "create_transfer"
     source_org: OrgId
     patient_pseudonym: PatientPseudonym
     emergency: bool = False
-    reason: ShortText
+    purpose: PurposeOfUse
+
+    _upcast = model_validator(mode="before")(upcast_free_text_reason)
 
 
 class CancelTransfer(TransferCommand):
+    """Version 2: a coded reason; version 1's free text is read as ``OTHER``."""
+
+    schema_version: int = 2
     type: Literal["cancel_transfer"] = "cancel_transfer"
-    reason: ShortText | None = None
+    reason: CancelReason | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upcast(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("schema_version") == 1 and data.get("reason"):
+            data = {**data, "reason": CancelReason.OTHER}
+        return data
 
 
 class MarkTransferred(TransferCommand):
@@ -39,8 +61,21 @@ class CloseTransfer(TransferCommand):
     type: Literal["close_transfer"] = "close_transfer"
 
 
+class RecordReviewVerdict(TransferCommand):
+    """A data-protection officer of the source organisation judges an emergency bypass."""
+
+    type: Literal["record_review_verdict"] = "record_review_verdict"
+    verdict: ReviewVerdict
+    reason: ReviewReason
+
+
 TransferRequest = Annotated[
-    CreateTransfer | CancelTransfer | MarkTransferred | MarkReceived | CloseTransfer,
+    CreateTransfer
+    | CancelTransfer
+    | MarkTransferred
+    | MarkReceived
+    | CloseTransfer
+    | RecordReviewVerdict,
     Field(discriminator="type"),
 ]
 

@@ -6,10 +6,17 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from schemas.actors import Actor
-from schemas.envelope import Envelope, Message, OrgId, PatientPseudonym, ShortText, TransferId
+from schemas.codes import (
+    PurposeOfUse,
+    ReasonCode,
+    ReviewReason,
+    ReviewVerdict,
+    upcast_free_text_reason,
+)
+from schemas.envelope import Envelope, Message, OrgId, PatientPseudonym, TransferId
 from schemas.risk import OrganisationPolicy, RecordedAssessment
 from schemas.safeguards import SafeguardResult
 from schemas.states import TransferState
@@ -42,7 +49,9 @@ class CreateTransferTx(Message):
     source_org: OrgId
     patient_pseudonym: PatientPseudonym
     emergency: bool
-    reason: ShortText
+    purpose: PurposeOfUse
+
+    _upcast = model_validator(mode="before")(upcast_free_text_reason)
 
 
 class AuditRiskTx(Message):
@@ -56,7 +65,23 @@ class ApplyActionTx(Message):
     op: Literal["apply_action"] = "apply_action"
     transfer_id: TransferId
     action: Action
-    reason: ShortText | None = None
+    reason: ReasonCode | None = None
+
+
+class RecordReviewVerdictTx(Message):
+    """A data-protection officer's verdict on an emergency bypass of their organisation."""
+
+    op: Literal["record_review_verdict"] = "record_review_verdict"
+    transfer_id: TransferId
+    verdict: ReviewVerdict
+    reason: ReviewReason
+
+
+class FlagReviewOverdueTx(Message):
+    """The review of an emergency bypass was not decided within the organisation's time."""
+
+    op: Literal["flag_review_overdue"] = "flag_review_overdue"
+    transfer_id: TransferId
 
 
 Transaction = Annotated[
@@ -65,7 +90,9 @@ Transaction = Annotated[
     | RecordSafeguardsTx
     | CreateTransferTx
     | AuditRiskTx
-    | ApplyActionTx,
+    | ApplyActionTx
+    | RecordReviewVerdictTx
+    | FlagReviewOverdueTx,
     Field(discriminator="op"),
 ]
 
@@ -118,6 +145,10 @@ class LedgerHistoryItem(Message):
     transition: Transition
 
 
+def _unset(value: object) -> bool:
+    return value is None or value is False
+
+
 class Transfer(Message):
     """A transfer's current state as the ledger holds it: no health data, no identifiers."""
 
@@ -126,14 +157,24 @@ class Transfer(Message):
     source_org: OrgId
     patient_pseudonym: PatientPseudonym
     emergency: bool
-    reason: ShortText
+    purpose: PurposeOfUse
     state: TransferState
     created_at: AwareDatetime
     updated_at: AwareDatetime
     consent_deadline: AwareDatetime | None = None
+    # An emergency bypass opens a review by the source organisation's data-protection
+    # officer: due by ``review_deadline``, flagged overdue by a timer when it is not. Left
+    # out of the document while unset: most transfers never have a review, and each ledger
+    # document stays as small as before reviews existed.
     review_required: bool = False
+    review_deadline: AwareDatetime | None = Field(default=None, exclude_if=_unset)
+    review_verdict: ReviewVerdict | None = Field(default=None, exclude_if=_unset)
+    review_reason: ReviewReason | None = Field(default=None, exclude_if=_unset)
+    review_overdue: bool = Field(default=False, exclude_if=_unset)
     legal_basis: str | None = None
     last_transition: Transition
+
+    _upcast = model_validator(mode="before")(upcast_free_text_reason)
 
 
 class TxResult(Message):

@@ -74,9 +74,13 @@ RecordedAssessment = Annotated[
 
 
 class OrganisationPolicy(Message):
-    """Thresholds BOTH parties to a transfer must meet, and the consent time limit."""
+    """Thresholds BOTH parties to a transfer must meet, the consent time limit, the time its
+    data-protection officer has to review an emergency bypass, and how many emergencies one
+    of its professionals may declare per day (None: no limit on the ledger)."""
 
     org_id: OrgId
     min_cybersecurity: int = Field(ge=0, le=100)
     min_privacy: int = Field(ge=0, le=100)
     consent_time_limit_s: int = Field(gt=0, le=90 * 24 * 3600)
+    review_time_limit_s: int = Field(default=7 * 24 * 3600, gt=0, le=90 * 24 * 3600)
+    emergencies_per_professional_per_day: int | None = Field(default=None, ge=0)

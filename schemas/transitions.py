@@ -14,6 +14,7 @@ class Role(StrEnum):
     HEALTH_PROFESSIONAL = "health_professional"
     PATIENT = "patient"
     OPS = "ops"
+    DPO = "dpo"  # a data-protection officer of an organisation
     SYSTEM = "system"  # the platform's own processors acting for an organisation
 
 
@@ -40,10 +41,17 @@ class Action(StrEnum):
     REVOKE = "revoke"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    # A review of an emergency bypass: recorded on the transfer, never a change of state.
+    RECORD_REVIEW_VERDICT = "record_review_verdict"
+    FLAG_REVIEW_OVERDUE = "flag_review_overdue"
 
 
 # Chosen by the contract's risk audit, never by a caller.
 AUDIT_ACTIONS: frozenset[Action] = frozenset({Action.ACCEPT_RISK, Action.REJECT_RISK})
+# Taken through their own transactions (``schemas.ledger``), outside the transition table.
+REVIEW_ACTIONS: frozenset[Action] = frozenset(
+    {Action.RECORD_REVIEW_VERDICT, Action.FLAG_REVIEW_OVERDUE}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,9 +46,7 @@ class Outbox:
         self._deliveries.append(delivery)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
-        letter = dead_letter_for(
-            record.topic, record.partition, record.offset, record.key, record.value, error
-        )
+        letter = dead_letter_for(record.topic, record.partition, record.offset, record.value, error)
         log.warning(
             "dead-lettered", topic=record.topic, partition=record.partition, offset=record.offset
         )

@@ -46,7 +46,7 @@ def principal_from(claims: dict[str, Any], pseudonym_key: bytes) -> Principal:
         # Name the claims only: echoing their values could put identifiers in a response.
         fields = sorted({".".join(map(str, e["loc"])) for e in error.errors()})
         raise NotAUser(f"token lacks valid user claims: {', '.join(fields)}") from error
-    if user.role not in (Role.HEALTH_PROFESSIONAL, Role.PATIENT, Role.OPS):
+    if user.role not in (Role.HEALTH_PROFESSIONAL, Role.PATIENT, Role.OPS, Role.DPO):
         raise NotAUser(f"role {user.role.value} does not use this API")
     pseudonym = None
     if user.role is Role.PATIENT:

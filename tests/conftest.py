@@ -27,6 +27,7 @@ from schemas import (
     TransactionCommitted,
     pseudonymise,
 )
+from schemas.codes import purpose_for
 
 # The suite's organisations besides the two members: each hosted by a member, as a site
 # without a peer of its own would be. Set before any setting is read: the stack started
@@ -122,7 +123,7 @@ class SessionWorld:
             source_org=source,
             patient_pseudonym=self.pseudonym(patient_id, source),
             emergency=emergency,
-            reason="continuity of care",
+            purpose=purpose_for(emergency),
         )
 
 
@@ -144,12 +145,16 @@ async def world(
     for org, limit_s, score in (
         (world.requesting, 3600, 90),
         (world.source, 3600, 90),
-        (world.source_fast_expiry, 2, 90),
+        (world.source_fast_expiry, 2, 90),  # consents expire and reviews fall due at once
         (world.risky, 3600, 20),
     ):
         await publisher.publish_policy(
             OrganisationPolicy(
-                org_id=org, min_cybersecurity=60, min_privacy=60, consent_time_limit_s=limit_s
+                org_id=org,
+                min_cybersecurity=60,
+                min_privacy=60,
+                consent_time_limit_s=limit_s,
+                review_time_limit_s=limit_s,
             ),
             system_actor(org),
         )

@@ -16,6 +16,7 @@ from schemas import (
     Transition,
     TxResult,
 )
+from schemas.codes import purpose_for
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -41,7 +42,7 @@ def committed(
     source: str = "ES-SERMAS",
     patient: str = pseudonym("patient"),
     emergency: bool = False,
-    reason: str = "continuity of care",
+    reason: str | None = None,
 ) -> TransactionCommitted:
     actor = Actor(user_id="doctor.ki", org=requesting, role=Role.HEALTH_PROFESSIONAL)
     move = Transition(
@@ -51,6 +52,7 @@ def committed(
         action=action,
         actor=actor,
         at=at,
+        reason=reason,
     )
     transfer = Transfer(
         transfer_id=transfer_id,
@@ -58,7 +60,7 @@ def committed(
         source_org=source,
         patient_pseudonym=patient,
         emergency=emergency,
-        reason=reason,
+        purpose=purpose_for(emergency),
         state=state,
         created_at=created_at or at,
         updated_at=at,

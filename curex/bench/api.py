@@ -54,10 +54,10 @@ from schemas import (
     TransferState,
     pseudonymise,
 )
+from schemas.codes import purpose_for
 from service_runtime.kafka_producer import durable_producer
 
 USER = "doctor.ki"  # a professional of TREATING, asking HOME for records
-REASON = "curex bench api: continuity of care"
 REQUEST_TIMEOUT_S = 30.0
 LIST_PAGE = 20  # items per list request, through the API and directly
 
@@ -202,7 +202,7 @@ def _raw_message(key: bytes, patient_id: str, emergency: bool) -> bytes:
         source_org=HOME,
         patient_pseudonym=pseudonymise(key, HOME, patient_id),
         emergency=emergency,
-        reason=REASON,
+        purpose=purpose_for(emergency),
     )
     return command.model_dump_json().encode()
 
@@ -311,7 +311,7 @@ class ApiBench:
                 "patient_id": self.patient_id,
                 "source_org": HOME,
                 "emergency": options.emergency,
-                "reason": REASON,
+                "purpose": purpose_for(options.emergency),
             },
         )
         create = await self._phase("create", calls, calls.create_transfer)

@@ -8,6 +8,7 @@ from schemas import (
     CreateTransferTx,
     LedgerCommand,
     OrganisationPolicy,
+    PurposeOfUse,
     RecordRiskScoreTx,
     Role,
     SetPolicyTx,
@@ -54,7 +55,7 @@ def creates(count: int) -> list[LedgerCommand]:
                     source_org=SOURCE,
                     patient_pseudonym=uuid.uuid4().hex * 2,
                     emergency=True,
-                    reason="bench",
+                    purpose=PurposeOfUse.ETREAT,
                 ),
             )
         )

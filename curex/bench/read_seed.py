@@ -37,7 +37,7 @@ _PATH = (
 _CHUNK = 20_000
 _TRANSFER_COLUMNS = (
     "transfer_id, state, previous_state, emergency, review_required, requesting_org, "
-    "source_org, patient_pseudonym, legal_basis, reason, created_at, updated_at, "
+    "source_org, patient_pseudonym, legal_basis, purpose, created_at, updated_at, "
     "consent_deadline, last_block, last_tx"
 )
 _HISTORY_COLUMNS = (
@@ -130,7 +130,7 @@ def _transfer(
         source,
         pseudonym_key(patient),
         None,
-        "continuity of care",
+        "COC",
         created,
         at,
         None,

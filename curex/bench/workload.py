@@ -3,7 +3,7 @@
 import secrets
 from dataclasses import dataclass
 
-from schemas import Actor, CreateTransfer, Role, pseudonymise
+from schemas import Actor, CreateTransfer, PurposeOfUse, Role, pseudonymise
 
 BENCH_USER = "bench.professional"
 
@@ -34,7 +34,7 @@ class BenchWorld:
             source_org=self.source_org,
             patient_pseudonym=self.patient_pseudonym,
             emergency=True,
-            reason="curex bench: emergency transfer",
+            purpose=PurposeOfUse.ETREAT,
         )
 
 

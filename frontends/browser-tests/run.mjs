@@ -7,7 +7,7 @@ import { SCENARIOS } from "./scenarios.mjs";
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : Object.keys(SCENARIOS);
 mkdirSync(ARTIFACTS, { recursive: true });
-await resetLanguages(["doctor.ki", "doctor.sermas", "patient.es", "patient.se", "ops.admin"]);
+await resetLanguages(["doctor.ki", "doctor.sermas", "patient.es", "patient.se", "ops.admin", "dpo.sermas"]);
 const browser = await launch();
 const results = {};
 try {

@@ -66,7 +66,9 @@ export async function emergencyPath(browser, evidence) {
   await ki.showsState("Data available");
   await ki.history().getByText("Emergency: consent waived", { exact: false }).first().waitFor();
   await ki.history().getByText("6(1)(d)", { exact: false }).first().waitFor();
-  await ki.page.getByRole("definition").filter({ hasText: "ETREAT: Unconscious on arrival" }).waitFor();
+  await ki.page.getByRole("definition").filter({ hasText: "Emergency treatment (ETREAT)" }).waitFor();
+  // The justification is a note the server keeps off the ledger, shown to the requester's side.
+  await ki.page.getByRole("definition").filter({ hasText: "Unconscious on arrival, allergies unknown" }).waitFor();
   await evidence.screen(ki.page, "emergency-data-available");
   evidence.assertAccessible();
 }
@@ -100,7 +102,7 @@ export async function refusal(browser, evidence) {
 /** At a phone's width the patient grants, then revokes, and reads the whole history. */
 export async function revocationOnPhone(browser, evidence) {
   const token = await tokenFor("doctor.ki");
-  const created = await api(token, "POST", "/v1/transfers", { ...sourceBody(), reason: "TREAT" });
+  const created = await api(token, "POST", "/v1/transfers", { ...sourceBody(), purpose: "TREAT" });
   expect(created.status === 202, `create answered ${created.status}`);
   const id = created.body.transfer_id;
   const patient = new Pa(await signIn(await browser.newUser({ viewport: PHONE, isMobile: true, hasTouch: true }), "pa", "patient.es"));
@@ -165,7 +167,7 @@ export async function spanishSurvivesReload(browser, evidence) {
 /** patient.se opening patient.es's transfer is refused and told so. */
 export async function anotherPatientsTransfer(browser, evidence) {
   const token = await tokenFor("doctor.ki");
-  const created = await api(token, "POST", "/v1/transfers", { ...sourceBody(), reason: "TREAT" });
+  const created = await api(token, "POST", "/v1/transfers", { ...sourceBody(), purpose: "TREAT" });
   const id = created.body.transfer_id;
   const other = await signIn(await browser.newUser({ viewport: PHONE }), "pa", "patient.se", `transfers/${id}`);
   await other.getByRole("alert").getByText("You may not do this or see this transfer.").waitFor({ timeout: PIPELINE_MS });
@@ -242,7 +244,7 @@ export async function opsConsole(browser, evidence) {
   await evidence.screen(page, "ops-overview");
   const doctor = await tokenFor("doctor.ki");
   for (let i = 0; i < 3; i += 1) {
-    await api(doctor, "POST", "/v1/transfers", { ...sourceBody(), reason: "TREAT" });
+    await api(doctor, "POST", "/v1/transfers", { ...sourceBody(), purpose: "TREAT" });
   }
   await page.waitForFunction((old) => !document.body.innerText.includes(old), before, { timeout: PIPELINE_MS });
   const deadline = Date.now() + PIPELINE_MS;
@@ -265,7 +267,7 @@ export async function missedWhileAway(browser, evidence) {
   await first.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith("curex.pa.last-seen.")));
   await first.close();
   const doctor = await tokenFor("doctor.ki");
-  const created = await api(doctor, "POST", "/v1/transfers", { ...sourceBody(), reason: "TREAT" });
+  const created = await api(doctor, "POST", "/v1/transfers", { ...sourceBody(), purpose: "TREAT" });
   const id = created.body.transfer_id;
   await untilState(doctor, id, "RISK_ACCEPTED");
   // Reopened: the Keycloak session signs in again without a password.
@@ -366,7 +368,7 @@ export async function listPages(browser, evidence) {
   // Enough for a second page whatever else the stack holds (a page is 20).
   let last = null;
   for (let i = 0; i < 21; i += 1) {
-    const created = await api(doctor, "POST", "/v1/transfers", { ...sourceBody(), reason: "TREAT" });
+    const created = await api(doctor, "POST", "/v1/transfers", { ...sourceBody(), purpose: "TREAT" });
     expect(created.status === 202, `create answered ${created.status}`);
     last = created.body.transfer_id;
   }
@@ -385,6 +387,52 @@ export async function listPages(browser, evidence) {
   evidence.assertAccessible();
 }
 
+/** The source organisation's data-protection officer judges an emergency access. */
+export async function officerReview(browser, evidence) {
+  const doctor = await tokenFor("doctor.ki");
+  const note = `Found unconscious ${Date.now()}`;
+  const created = await api(doctor, "POST", "/v1/transfers", {
+    ...sourceBody(),
+    emergency: true,
+    purpose: "ETREAT",
+    note,
+  });
+  expect(created.status === 202, `create answered ${created.status}`);
+  const id = created.body.transfer_id;
+  await untilState(doctor, id, "DATA_AVAILABLE");
+  const page = await signIn(await browser.newUser(), "ops", "dpo.sermas");
+  await page.getByRole("heading", { name: "Emergency access to review" }).waitFor();
+  const review = page.getByRole("listitem").filter({ hasText: note });
+  // Soonest due first: the review just opened is due last, so page to it.
+  const pageDeadline = Date.now() + PIPELINE_MS;
+  const items = page.getByRole("listitem");
+  while ((await review.count()) === 0) {
+    const shown = await items.count();
+    await page.getByRole("button", { name: "Load more" }).click();
+    while ((await items.count()) <= shown) {
+      expect(Date.now() < pageDeadline, "the new review never showed in the officer's list");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await review.getByText("Emergency treatment (ETREAT)").waitFor();
+  await evidence.screen(page, "officer-open-review");
+  await review.getByLabel("Verdict").selectOption("unjustified");
+  await review.getByLabel("Reason").selectOption("CONSENT_WAS_OBTAINABLE");
+  await review.getByRole("button", { name: "Record verdict" }).click();
+  const deadline = Date.now() + PIPELINE_MS;
+  for (;;) {
+    const seen = await api(doctor, "GET", `/v1/transfers/${id}/history`);
+    const verdict = seen.body.find?.((entry) => entry.action === "record_review_verdict");
+    if (verdict) {
+      expect(verdict.reason === "CONSENT_WAS_OBTAINABLE", `the verdict's reason was ${verdict.reason}`);
+      break;
+    }
+    expect(Date.now() < deadline, "the verdict never reached the transfer's history");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  evidence.assertAccessible();
+}
+
 export const SCENARIOS = {
   list_pages: listPages,
   silent_renewal: silentRenewal,
@@ -399,4 +447,5 @@ export const SCENARIOS = {
   another_patients_transfer: anotherPatientsTransfer,
   error_states: errorStates,
   ops_console: opsConsole,
+  officer_review: officerReview,
 };

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 // Code flows one way: shared (lib, components) → features → apps; features never import
 // each other.
 const SRC = dirname(fileURLToPath(import.meta.url));
-const FEATURES = ["transfers", "consent", "profile", "ops"];
+const FEATURES = ["transfers", "consent", "profile", "ops", "reviews"];
 const SHARED = ["lib", "components", "locales"];
 
 function sources(dir: string): string[] {

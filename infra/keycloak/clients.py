@@ -101,6 +101,8 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
         if any(current.get(key) != value for key, value in wanted_protection.items()):
             admin.update_realm(realm["realm"], wanted_protection)
             changed += 1
+        changed += _add_missing_roles(admin, realm)
+        changed += _add_missing_scope_roles(admin, realm)
         changed += _add_missing_users(admin, realm)
         for client in realm.get("clients", []):
             if client.get("publicClient"):
@@ -122,6 +124,34 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
                 admin.update_client(client_uuid, {"secret": wanted})
                 changed += 1
     return changed
+
+
+def _add_missing_roles(admin: KeycloakAdmin, realm: dict[str, Any]) -> int:
+    """Creates each realm role of the realm file that a Keycloak imported earlier lacks (a
+    role added since, such as ``dpo``), so the users given it can be created."""
+    existing = {role["name"] for role in admin.get_realm_roles()}
+    missing = [
+        role for role in realm.get("roles", {}).get("realm", []) if role["name"] not in existing
+    ]
+    for role in missing:
+        admin.create_realm_role(role, skip_exists=True)
+    return len(missing)
+
+
+def _add_missing_scope_roles(admin: KeycloakAdmin, realm: dict[str, Any]) -> int:
+    """Gives each client the realm roles the realm file maps into its tokens and a Keycloak
+    imported earlier lacks (without it, a user of a new role gets no ``role`` claim)."""
+    added = 0
+    for mapping in realm.get("scopeMappings", []):
+        client_uuid = admin.get_client_id(mapping["client"])
+        if client_uuid is None:
+            continue
+        current = {role["name"] for role in admin.get_realm_roles_of_client_scope(client_uuid)}
+        missing = [admin.get_realm_role(name) for name in mapping["roles"] if name not in current]
+        if missing:
+            admin.assign_realm_roles_to_client_scope(client_uuid, missing)
+            added += len(missing)
+    return added
 
 
 def _add_missing_users(admin: KeycloakAdmin, realm: dict[str, Any]) -> int:

@@ -17,14 +17,18 @@ from pydantic import TypeAdapter
 from schemas import (
     AUDIT_ACTIONS,
     GDPR_VITAL_INTERESTS,
+    REVIEW_ACTIONS,
     Action,
     Actor,
     ApplyActionTx,
     AuditRiskTx,
     CreateTransferTx,
+    FlagReviewOverdueTx,
     OrganisationPolicy,
     Party,
+    PurposeOfUse,
     RecordedAssessment,
+    RecordReviewVerdictTx,
     RecordRiskScoreTx,
     RecordSafeguardsTx,
     RiskAssessment,
@@ -49,6 +53,7 @@ from schemas.risk import RiskAssessmentV1
 from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
     ContractFailure,
+    EmergencyLimitReached,
     EventIdConflict,
     IllegalTransition,
     InvalidArgument,
@@ -79,9 +84,12 @@ _ORG_INDEXES: tuple[tuple[str, Literal["requesting", "source"]], ...] = (
     (BY_REQUESTING_ORG, "requesting"),
     (BY_SOURCE_ORG, "source"),
 )
+EMERGENCIES = "emergencies"  # (org, professional, UTC day) -> emergencies declared
 _INDEX_VALUE = b"\x00"  # Fabric refuses empty values
 # How far ahead of the transaction's time an assessment may be dated (clock skew).
 MAX_ASSESSMENT_SKEW = timedelta(minutes=5)
+# The review time of an organisation that has set no policy.
+DEFAULT_REVIEW_TIME = timedelta(days=7)
 
 
 def command_digest(actor: Actor, tx: Transaction) -> str:
@@ -158,6 +166,10 @@ class TransferContract:
                 return self._audit_risk(actor, tx.transfer_id)
             case ApplyActionTx():
                 return self._apply(actor, tx)
+            case RecordReviewVerdictTx():
+                return self._record_review_verdict(actor, tx)
+            case FlagReviewOverdueTx():
+                return self._flag_review_overdue(actor, tx)
 
     # ---- organisations -----------------------------------------------------------
 
@@ -210,6 +222,10 @@ class TransferContract:
         check_permitted(None, Action.CREATE, actor, frozenset({Party.REQUESTING_ORG}))
         if tx.source_org == actor.org:
             raise InvalidArgument("source and requesting organisation must differ")
+        if tx.emergency != (tx.purpose is PurposeOfUse.ETREAT):
+            raise InvalidArgument("an emergency, and only an emergency, has the purpose ETREAT")
+        if tx.emergency:
+            self._count_emergency(actor)
         now = self._store.get_tx_timestamp()
         transition = Transition(
             transfer_id=tx.transfer_id,
@@ -218,7 +234,7 @@ class TransferContract:
             action=Action.CREATE,
             actor=actor,
             at=now,
-            reason=tx.reason,
+            reason=tx.purpose.value,
         )
         transfer = Transfer(
             transfer_id=tx.transfer_id,
@@ -226,7 +242,7 @@ class TransferContract:
             source_org=tx.source_org,
             patient_pseudonym=tx.patient_pseudonym,
             emergency=tx.emergency,
-            reason=tx.reason,
+            purpose=tx.purpose,
             state=TransferState.INITIALISED,
             created_at=now,
             updated_at=now,
@@ -240,6 +256,23 @@ class TransferContract:
         ):
             self._put(composite_key(index, attr, transfer.transfer_id), _INDEX_VALUE)
         return self._result("create_transfer", transfer)
+
+    def _count_emergency(self, actor: Actor) -> None:
+        """Counts an emergency declared by ``actor`` today (UTC, ledger time), or refuses it
+        over their organisation's daily limit. Only organisations with a limit keep a count."""
+        policy = self.policy(actor.org)
+        limit = None if policy is None else policy.emergencies_per_professional_per_day
+        if limit is None:
+            return
+        day = self._store.get_tx_timestamp().date().isoformat()
+        key = composite_key(EMERGENCIES, actor.org, actor.user_id, day)
+        raw = self._store.get_state(key)
+        declared = 0 if raw is None else int(raw)
+        if declared >= limit:
+            raise EmergencyLimitReached(
+                f"{actor.org} allows {limit} emergencies per professional per day"
+            )
+        self._put(key, str(declared + 1).encode())
 
     def _audit_risk(self, actor: Actor, transfer_id: str) -> TxResult:
         transfer = self._existing(transfer_id)
@@ -263,7 +296,7 @@ class TransferContract:
         return self._result("audit_risk", transfer)
 
     def _apply(self, actor: Actor, tx: ApplyActionTx) -> TxResult:
-        if tx.action in AUDIT_ACTIONS or tx.action is Action.CREATE:
+        if tx.action in AUDIT_ACTIONS | REVIEW_ACTIONS or tx.action is Action.CREATE:
             raise InvalidArgument(f"{tx.action.value} is not taken through apply_action")
         transfer = self._existing(tx.transfer_id)
         check_permitted(transfer.state, tx.action, actor, parties_of(actor, transfer))
@@ -276,7 +309,15 @@ class TransferContract:
                     "consent may be bypassed only for a declared emergency", transfer.state
                 )
             legal_basis = GDPR_VITAL_INTERESTS
-            updates.update(review_required=True, consent_deadline=None)
+            policy = self.policy(transfer.source_org)
+            review_time = (
+                DEFAULT_REVIEW_TIME
+                if policy is None
+                else timedelta(seconds=policy.review_time_limit_s)
+            )
+            updates.update(
+                review_required=True, consent_deadline=None, review_deadline=now + review_time
+            )
         elif tx.action is Action.EXPIRE:
             if transfer.consent_deadline is None or now < transfer.consent_deadline:
                 raise ConditionNotMet("the consent time limit has not passed", transfer.state)
@@ -286,6 +327,53 @@ class TransferContract:
             transfer, tx.action, actor, reason=tx.reason, legal_basis=legal_basis, updates=updates
         )
         return self._result("apply_action", transfer)
+
+    # ---- reviews of emergency bypasses -------------------------------------------
+
+    def _record_review_verdict(self, actor: Actor, tx: RecordReviewVerdictTx) -> TxResult:
+        transfer = self._open_review(tx.transfer_id)
+        if actor.role is not Role.DPO:
+            raise RoleNotAllowed(
+                f"a verdict needs role dpo, not {actor.role.value}", transfer.state
+            )
+        if actor.org != transfer.source_org:
+            raise NotAParty(
+                "only the source organisation's data-protection officer reviews", transfer.state
+            )
+        transfer = self._note(
+            transfer,
+            Action.RECORD_REVIEW_VERDICT,
+            actor,
+            reason=tx.reason.value,
+            updates={"review_verdict": tx.verdict, "review_reason": tx.reason},
+        )
+        return self._result("record_review_verdict", transfer)
+
+    def _flag_review_overdue(self, actor: Actor, tx: FlagReviewOverdueTx) -> TxResult:
+        transfer = self._open_review(tx.transfer_id)
+        if actor.role is not Role.SYSTEM or actor.org != transfer.source_org:
+            raise RoleNotAllowed("only the source organisation's system flags", transfer.state)
+        deadline = transfer.review_deadline
+        if transfer.review_overdue:
+            raise ConditionNotMet("the review is already flagged overdue", transfer.state)
+        if deadline is None or self._store.get_tx_timestamp() < deadline:
+            raise ConditionNotMet("the review time has not passed", transfer.state)
+        transfer = self._note(
+            transfer,
+            Action.FLAG_REVIEW_OVERDUE,
+            actor,
+            reason="REVIEW_TIME_LIMIT",
+            updates={"review_overdue": True},
+        )
+        return self._result("flag_review_overdue", transfer)
+
+    def _open_review(self, transfer_id: str) -> Transfer:
+        transfer = self._existing(transfer_id)
+        if not transfer.review_required:
+            raise ConditionNotMet("this transfer has no review", transfer.state)
+        if transfer.review_verdict is not None:
+            raise ConditionNotMet("this review has a verdict already", transfer.state)
+        return transfer
 
     # ---- reads (evaluate) ---------------------------------------------------------
 
@@ -383,11 +471,46 @@ class TransferContract:
     ) -> Transfer:
         rule = rule_for(transfer.state, action)
         assert rule is not None  # checked by the caller
+        return self._record(
+            transfer,
+            rule.next_state,
+            action,
+            actor,
+            reason=reason,
+            legal_basis=legal_basis,
+            risk_scores=risk_scores,
+            updates=updates,
+        )
+
+    def _note(
+        self,
+        transfer: Transfer,
+        action: Action,
+        actor: Actor,
+        *,
+        reason: str,
+        updates: dict[str, object],
+    ) -> Transfer:
+        """Records ``action`` in the transfer's history without changing its state."""
+        return self._record(transfer, transfer.state, action, actor, reason=reason, updates=updates)
+
+    def _record(
+        self,
+        transfer: Transfer,
+        to_state: TransferState,
+        action: Action,
+        actor: Actor,
+        *,
+        reason: str | None = None,
+        legal_basis: str | None = None,
+        risk_scores: tuple[RiskScoresUsed, ...] = (),
+        updates: dict[str, object],
+    ) -> Transfer:
         now = self._store.get_tx_timestamp()
         transition = Transition(
             transfer_id=transfer.transfer_id,
             from_state=transfer.state,
-            to_state=rule.next_state,
+            to_state=to_state,
             action=action,
             actor=actor,
             at=now,
@@ -399,7 +522,7 @@ class TransferContract:
             updates = {**updates, "legal_basis": legal_basis}
         moved = transfer.model_copy(
             update={
-                "state": rule.next_state,
+                "state": to_state,
                 "updated_at": now,
                 "last_transition": transition,
                 **updates,

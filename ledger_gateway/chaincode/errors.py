@@ -9,6 +9,7 @@ ContractError
  │    └── WrongSigner        (WRONG_SIGNER: signed by a member that does not host the actor)
  ├── EventIdConflict        (EVENT_ID_CONFLICT: an event id already used by another command)
  ├── ConditionNotMet        (CONDITION_NOT_MET: e.g. no emergency declared, deadline not reached)
+ │    └── EmergencyLimitReached (EMERGENCY_LIMIT: the professional's emergencies of the day)
  ├── InvalidArgument        (INVALID_ARGUMENT)
  └── ContractFailure        (CONTRACT_FAILURE: the contract itself failed; a defect to fix)
 """
@@ -57,6 +58,10 @@ class EventIdConflict(ContractError):
 
 class ConditionNotMet(ContractError):
     code = "CONDITION_NOT_MET"
+
+
+class EmergencyLimitReached(ConditionNotMet):
+    code = "EMERGENCY_LIMIT"
 
 
 class InvalidArgument(ContractError):

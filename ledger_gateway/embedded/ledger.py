@@ -5,8 +5,9 @@ members' registered keys, executes the commands in order and commits those that 
 as one block (previous hash, Merkle root of the block's transactions, timestamp) with the
 batch's signature, together with world state and history, in a single SQLite transaction
 that holds the write lock from the first read: each organisation's gateway writes the same
-file. ``verify`` recomputes the chain from the stored transactions and checks that every
-signed block's transactions are among the digests its signer signed.
+file. ``verify`` recomputes the chain from the stored transactions, checks that every
+signed block's transactions are among the digests its signer signed, and recomputes world
+state and history by running every transaction again (``replay``).
 """
 
 import fcntl
@@ -25,6 +26,7 @@ from ledger_gateway.chaincode import ContractError, ContractFailure, TransferCon
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
 from ledger_gateway.embedded.codec import pack, unpack
 from ledger_gateway.embedded.recent import RecentCommits
+from ledger_gateway.embedded.replay import replay_problem, state_problem, stored_transaction
 from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
 from ledger_gateway.embedded.store import IN_BODY, PendingState, TxStateStore
 from ledger_gateway.port import (
@@ -381,7 +383,7 @@ class EmbeddedLedger:
                 root,
                 timestamp,
                 stored_hash,
-            )
+            ) or self._replay_problem(expected_number)
             if problem is not None:
                 return VerifyReport(False, checked, expected_number, problem)
             expected_previous = str(stored_hash)
@@ -391,7 +393,24 @@ class EmbeddedLedger:
         ).fetchone()[0]
         if orphans is not None:
             return VerifyReport(False, checked, int(orphans), "transactions outside any block")
+        state = state_problem(self._conn)
+        if state is not None:
+            return VerifyReport(False, checked, *state)
         return VerifyReport(True, checked)
+
+    def _replay_problem(self, number: int) -> str | None:
+        """The block's transactions run again through the contract (see ``replay``)."""
+        for (body,) in self._conn.execute(
+            "SELECT body FROM transactions WHERE block_number = ? ORDER BY position", (number,)
+        ).fetchall():
+            try:
+                document = json.loads(unpack(bytes(body)))
+            except ValueError:
+                return "a transaction of the block is not readable"
+            problem = replay_problem(self._conn, stored_transaction(document))
+            if problem is not None:
+                return problem
+        return None
 
     def _signed_digests(self, number: int) -> tuple[str, frozenset[bytes]] | None:
         """The block's signer and the digests it signed; None for a block from before

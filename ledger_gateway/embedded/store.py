@@ -82,6 +82,23 @@ class TxStateStore:
         return iter(committed + self._pending.history.get(key, []))
 
 
+def history_entry(
+    conn: sqlite3.Connection, key: str, at: tuple[int, int], row: tuple[str, str, bytes]
+) -> HistoryEntry:
+    """A history row (tx id, time, value) of ``key`` at (block, position), its value read
+    from its transaction's body when the row points there."""
+    tx_id, timestamp, value = row
+    body = b""
+    if value == IN_BODY:
+        found = conn.execute(
+            "SELECT body FROM transactions WHERE block_number = ? AND position = ?", at
+        ).fetchone()
+        if found is None:
+            raise LookupError(f"a history row of {key!r} points at no transaction")
+        body = bytes(found[0])
+    return _entry(key, tx_id, timestamp, value, body)
+
+
 def _entry(key: str, tx_id: str, timestamp: str, value: bytes, stored_body: bytes) -> HistoryEntry:
     if value != IN_BODY:  # a row from before values were kept only in the body
         return HistoryEntry(tx_id, datetime.fromisoformat(timestamp), value)

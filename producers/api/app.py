@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from producers.api import routes_me, routes_ops, routes_transfers, routes_web
+from producers.api import routes_me, routes_ops, routes_reviews, routes_transfers, routes_web
 from producers.api.accounts import Accounts
 from producers.api.body_limit import BodyLimit
 from producers.api.context import Services
@@ -21,7 +21,9 @@ from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
 from read_model.idempotency import IdempotencyKeys
+from read_model.notes import NoteSeal, TransferNotes
 from read_model.queries import ApplicationsDatabase
+from read_model.reviews import Reviews
 from service_runtime.kafka_producer import durable_producer
 from service_runtime.service_http import add_health_and_metrics
 from service_runtime.tokens import TokenValidator
@@ -56,6 +58,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 publisher=CommandPublisher(producer),
                 database=database,
                 idempotency=IdempotencyKeys(pool),
+                notes=TransferNotes(pool, NoteSeal(settings.pseudonym_key.encode())),
+                reviews=Reviews(pool),
                 accounts=Accounts(settings),
                 ledger=BlockchainApi.from_settings(ledger_http, settings),
                 create_limits=CreateLimits(
@@ -80,6 +84,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.include_router(routes_transfers.router)
     app.include_router(routes_me.router)
+    app.include_router(routes_reviews.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_web.router)
 

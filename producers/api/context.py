@@ -13,7 +13,9 @@ from producers.api.rate_limits import CreateLimits
 from producers.api.settings import ApiSettings
 from producers.publisher import CommandPublisher
 from read_model.idempotency import IdempotencyKeys
+from read_model.notes import TransferNotes
 from read_model.queries import ApplicationsDatabase
+from read_model.reviews import Reviews
 from service_runtime.errors import TokenError
 from service_runtime.tokens import TokenValidator
 from service_runtime.users import Principal, principal_from
@@ -26,6 +28,8 @@ class Services:
     publisher: CommandPublisher
     database: ApplicationsDatabase
     idempotency: IdempotencyKeys
+    notes: TransferNotes
+    reviews: Reviews
     accounts: Accounts
     ledger: BlockchainApi
     create_limits: CreateLimits

@@ -2,12 +2,18 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from read_model.documents import TransferSummary, TransferView
-from schemas import Language
-from schemas.envelope import OrgId, ShortText
+from read_model.reviews import Review
+from schemas import CancelReason, Language, PurposeOfUse, ReviewReason, ReviewVerdict
+from schemas.envelope import OrgId
 from schemas.transitions import Action, Role
+
+# Printable text only: no control characters but line breaks (NUL cannot even be stored).
+Note = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]+$")
+]
 
 
 class Body(BaseModel):
@@ -24,8 +30,36 @@ class CreateTransferRequest(Body):
     )
     source_org: OrgId
     emergency: bool = False
-    # Printable text only: no control characters (NUL cannot even be stored).
-    reason: Annotated[ShortText, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]+$")]
+    purpose: PurposeOfUse = Field(
+        description="HL7 v3 PurposeOfUse; ETREAT for an emergency and only for one",
+    )
+    note: Note | None = Field(
+        default=None,
+        description="free text (e.g. the emergency's justification), kept encrypted in the "
+        "Applications Database and never on the ledger or the bus",
+    )
+
+    @model_validator(mode="after")
+    def _emergency_is_etreat(self) -> "CreateTransferRequest":
+        if self.emergency != (self.purpose is PurposeOfUse.ETREAT):
+            raise ValueError("an emergency, and only an emergency, has the purpose ETREAT")
+        return self
+
+
+class CancelRequest(Body):
+    reason: CancelReason = CancelReason.NO_LONGER_NEEDED
+
+
+class VerdictRequest(Body):
+    verdict: ReviewVerdict
+    reason: ReviewReason
+
+
+class ReviewList(Body):
+    items: list[Review]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class ConsentRequest(Body):
@@ -78,4 +112,9 @@ class TransferDetail(TransferView):
 
     actions: list[Action] = Field(
         description="what the caller may do now, by the transition table and party rules"
+    )
+    note: str | None = Field(
+        default=None,
+        description="the requester's note: shown to the requesting organisation's "
+        "professionals and the source organisation's data-protection officer",
     )

@@ -19,6 +19,7 @@ from producers.errors import (
     LedgerRecordMissing,
     LedgerUnavailable,
     RateLimited,
+    ReviewDecided,
     TransferNotFound,
 )
 from service_runtime.errors import TokenError
@@ -69,6 +70,9 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, ActionNotAllowedNow)
         return _problem(409, str(error), current_state=error.current_state.value)
 
+    async def decided(_: Request, error: Exception) -> JSONResponse:
+        return _problem(409, str(error))
+
     async def unprocessable(_: Request, error: Exception) -> JSONResponse:
         return _problem(422, str(error))
 
@@ -90,6 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LedgerRecordMissing, not_found)
     app.add_exception_handler(LedgerUnavailable, ledger_unavailable)
     app.add_exception_handler(ActionNotAllowedNow, conflict)
+    app.add_exception_handler(ReviewDecided, decided)
     app.add_exception_handler(BadRequest, unprocessable)
     for kind, _ in UNAVAILABLE_SERVICES:
         app.add_exception_handler(kind, unavailable)

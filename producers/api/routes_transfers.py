@@ -11,6 +11,7 @@ from producers.api.context import PrincipalDep, ServicesDep
 from producers.api.ledger_client import LedgerRecord
 from producers.api.models import (
     Accepted,
+    CancelRequest,
     ConsentRequest,
     CreateTransferRequest,
     Problem,
@@ -27,9 +28,14 @@ from schemas import (
     ACTION_COMMANDS,
     TRANSITIONS,
     Action,
+    CancelReason,
+    CancelTransfer,
     CreateTransfer,
+    Party,
+    Role,
     TransferState,
     may_see,
+    parties_of,
     pseudonymise,
 )
 from service_runtime.users import Principal
@@ -97,6 +103,9 @@ async def create_transfer(
         ctx, principal, idempotency_key, "create", request=body.model_dump_json()
     )
     transfer_id = f"tr-{event_id.hex}"
+    if body.note is not None:
+        # Kept before the command goes out, so no committed transfer lacks its note.
+        await ctx.notes.keep(transfer_id, principal.username, body.note)
     await ctx.publisher.publish_and_wait(
         CreateTransfer(
             event_id=event_id,
@@ -108,7 +117,7 @@ async def create_transfer(
                 ctx.settings.pseudonym_key.encode(), body.source_org, body.patient_id
             ),
             emergency=body.emergency,
-            reason=body.reason,
+            purpose=body.purpose,
         )
     )
     return Accepted(transfer_id=transfer_id)
@@ -154,7 +163,18 @@ async def get_transfer(transfer_id: str, principal: PrincipalDep, ctx: ServicesD
     """The transfer now, with the actions the caller may take on it in this state."""
     transfer = await _visible(ctx, principal, transfer_id)
     actions = permitted_actions(principal.actor, transfer, transfer.state, PERSON_ACTIONS)
-    return _json(TransferDetail(**dict(transfer), actions=actions))
+    note = None
+    if _may_read_note(principal, transfer):
+        note = (await ctx.notes.of([transfer_id])).get(transfer_id)
+    return _json(TransferDetail(**dict(transfer), actions=actions, note=note))
+
+
+def _may_read_note(principal: Principal, transfer: TransferView) -> bool:
+    """The requester's colleagues, and the source organisation's data-protection officer."""
+    parties = parties_of(principal.actor, transfer)
+    if principal.role is Role.HEALTH_PROFESSIONAL:
+        return Party.REQUESTING_ORG in parties
+    return principal.role is Role.DPO and Party.SOURCE_ORG in parties
 
 
 @router.get("/{transfer_id}/history", responses=ERRORS)
@@ -181,20 +201,21 @@ async def _act(
     transfer_id: str,
     action: Action,
     key: uuid.UUID | None,
+    cancel_reason: CancelReason | None = None,
 ) -> Accepted:
     transfer = await _visible(ctx, principal, transfer_id)
     authorise(principal.actor, transfer, transfer.state, action)
     # Consent's two decisions share a route: the decision is the request.
     route = "consent" if action in CONSENT_ACTIONS else action.value
-    event_id = await _event_id(ctx, principal, key, route, transfer_id, action.value)
-    await ctx.publisher.publish_and_wait(
-        ACTION_COMMANDS[action](
-            event_id=event_id,
-            correlation_id=transfer_id,
-            transfer_id=transfer_id,
-            actor=principal.actor,
-        )
+    request = action.value if cancel_reason is None else f"{action.value}:{cancel_reason}"
+    event_id = await _event_id(ctx, principal, key, route, transfer_id, request)
+    fields = {"event_id": event_id, "correlation_id": transfer_id, "transfer_id": transfer_id}
+    command = (
+        CancelTransfer(**fields, actor=principal.actor, reason=cancel_reason)
+        if action is Action.CANCEL
+        else ACTION_COMMANDS[action](**fields, actor=principal.actor)
     )
+    await ctx.publisher.publish_and_wait(command)
     return Accepted(transfer_id=transfer_id)
 
 
@@ -259,7 +280,30 @@ def _action_endpoint(action: Action) -> Callable[..., Awaitable[Accepted]]:
     return take_action
 
 
+@router.post(
+    "/{transfer_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+    name=Action.CANCEL.value,
+    summary="Cancel",
+    description=_describe(Action.CANCEL),
+)
+async def cancel(
+    transfer_id: str,
+    principal: PrincipalDep,
+    ctx: ServicesDep,
+    body: CancelRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    """The requesting professional cancels, with a coded reason (never free text: it is
+    recorded on the ledger)."""
+    reason = (body or CancelRequest()).reason
+    return await _act(ctx, principal, transfer_id, Action.CANCEL, idempotency_key, reason)
+
+
 for _action, _path in ACTION_PATHS.items():
+    if _action is Action.CANCEL:
+        continue  # above: it takes a body
     router.add_api_route(
         f"/{{transfer_id}}/{_path}",
         _action_endpoint(_action),

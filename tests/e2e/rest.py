@@ -37,10 +37,15 @@ class Api(ApplicationsClient):
         super().__init__(API, token)
 
     async def create(  # type: ignore[override]
-        self, *, emergency: bool, patient_id: str = "ES-1000001", source_org: str = "ES-SERMAS"
+        self,
+        *,
+        emergency: bool,
+        patient_id: str = "ES-1000001",
+        source_org: str = "ES-SERMAS",
+        note: str | None = None,
     ) -> str:
         return await super().create(
-            patient_id=patient_id, source_org=source_org, emergency=emergency
+            patient_id=patient_id, source_org=source_org, emergency=emergency, note=note
         )
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:

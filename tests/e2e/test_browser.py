@@ -127,3 +127,9 @@ def test_tokens_are_renewed_in_the_background_without_a_prompt(journeys: dict[st
 
 def test_the_organisations_list_pages_with_its_cursor(journeys: dict[str, Any]) -> None:
     _outcome(journeys, "list_pages")
+
+
+def test_the_officer_judges_an_emergency_access_in_the_ops_console(
+    journeys: dict[str, Any],
+) -> None:
+    _outcome(journeys, "officer_review")

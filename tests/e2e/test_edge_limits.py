@@ -4,8 +4,10 @@ close the socket, and a live connection does not outlive its token."""
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Iterator
 
+import jwt
 import pytest
 import websockets
 from keycloak import KeycloakAdmin
@@ -13,6 +15,8 @@ from keycloak import KeycloakAdmin
 from curex.stack_settings import api_settings
 from infra.secrets import keycloak_admin_password
 from infra.settings import InfraSettings
+from service_runtime.errors import TokenError
+from service_runtime.tokens import TokenValidator
 from tests.e2e.rest import WS_NOTIFICATIONS, in_process_api, user_token
 
 pytestmark = pytest.mark.integration
@@ -155,7 +159,12 @@ async def test_the_eleventh_emergency_over_a_limit_of_ten_is_refused_with_429(
     stack: InfraSettings,
 ) -> None:
     settings = api_settings(stack).model_copy(update={"emergencies_per_user": "10/day"})
-    body = {"patient_id": "SE-2000002", "source_org": "SE-KI", "emergency": True, "reason": "x"}
+    body = {
+        "patient_id": "SE-2000002",
+        "source_org": "SE-KI",
+        "emergency": True,
+        "purpose": "ETREAT",
+    }
     async with in_process_api(settings, await user_token("doctor.sermas")) as http:
         answers = [(await http.post("/v1/transfers", json=body)).status_code for _ in range(10)]
         refused = await http.post("/v1/transfers", json=body)
@@ -163,3 +172,46 @@ async def test_the_eleventh_emergency_over_a_limit_of_ten_is_refused_with_429(
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
     assert "emergencies" in refused.json()["detail"]
+
+
+async def test_a_key_removed_from_the_realm_is_refused_within_the_key_lifetime(
+    stack: InfraSettings,
+) -> None:
+    """A signing key added to the realm, used, then removed (as after a compromise): tokens
+    it signed stop being accepted once the validator's cached keys reach their lifetime."""
+    lifetime_s = 3.0
+    admin = KeycloakAdmin(
+        server_url=stack.keycloak_url,
+        username="admin",
+        password=keycloak_admin_password(stack),
+        realm_name="curex",
+        user_realm_name="master",
+    )
+    name = f"test-compromised-{uuid.uuid4().hex[:8]}"
+    component = admin.create_component(
+        {
+            "name": name,
+            "providerId": "rsa-generated",
+            "providerType": "org.keycloak.keys.KeyProvider",
+            "parentId": admin.get_realm("curex")["id"],
+            # The highest priority: new tokens are signed with it.
+            "config": {"priority": ["100000"], "enabled": ["true"], "active": ["true"]},
+        }
+    )
+    try:
+        token = await user_token("doctor.ki")
+        kid = jwt.get_unverified_header(token)["kid"]
+        ours = [k for k in admin.get_keys()["keys"] if k.get("providerId") == component]
+        assert kid in {k["kid"] for k in ours}
+        validator = TokenValidator(api_settings(stack).users_issuer, key_max_age_s=lifetime_s)
+        assert (await validator.claims(token))["preferred_username"] == "doctor.ki"
+    finally:
+        admin.delete_component(component)
+    removed_at = time.monotonic()
+    while True:
+        try:
+            await validator.claims(token)
+        except TokenError:
+            break
+        assert time.monotonic() - removed_at < lifetime_s + 2, "a removed key was still trusted"
+        await asyncio.sleep(0.1)  # the interval of a deadline-bounded poll

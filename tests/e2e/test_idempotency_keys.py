@@ -16,7 +16,7 @@ CREATE = {
     "patient_id": "ES-1000001",
     "source_org": "ES-SERMAS",
     "emergency": False,
-    "reason": "continuity of care",
+    "purpose": "COC",
 }
 
 
@@ -39,7 +39,7 @@ async def test_another_body_under_a_used_key_is_refused_with_422(doctor: Api) ->
     key = {"Idempotency-Key": str(uuid.uuid4())}
     first = await doctor.http.post("/v1/transfers", json=CREATE, headers=key)
     other = await doctor.http.post(
-        "/v1/transfers", json={**CREATE, "reason": "another request"}, headers=key
+        "/v1/transfers", json={**CREATE, "purpose": "TREAT"}, headers=key
     )
     assert first.status_code == 202
     assert other.status_code == 422

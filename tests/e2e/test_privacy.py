@@ -1,17 +1,23 @@
-"""A patient's real identifier never reaches Kafka, the ledger or a service log."""
+"""A patient's real identifier, a free-text note and malformed input never reach the ledger,
+Kafka (the dead-letter topic included), a service log or the Applications Database."""
 
+import json
 import os
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from curex.block_watch import BlockWatcher, reached
-from curex.bus import open_bus
+from curex.bus import observer_access, open_bus
 from curex.demo import seed_demo_organisations
 from curex.rest_client import ApplicationsClient, password_token
 from curex.stack_settings import processor_settings
+from infra.kafka.principals import APPLICATIONS_SERVER
+from infra.kafka.security import kafka_access
 from infra.postgres.server import cluster_dir
 from infra.settings import InfraSettings
 from ledger_gateway.embedded.codec import unpack
@@ -19,8 +25,8 @@ from ledger_gateway.settings import GatewaySettings
 from processors.feedback import feedback_for
 from processors.records import LocalRecordsStore
 from producers.publisher import CommandPublisher
-from schemas import RevokeConsent, TransferState
-from schemas.topics import FEEDBACK
+from schemas import DeadLetter, RevokeConsent, TransferState
+from schemas.topics import DEADLETTER, FEEDBACK, TRANSFER_REQUESTS
 from tests.conftest import SessionWorld
 from tests.e2e.test_assessment_record import feedback_records
 
@@ -145,6 +151,87 @@ async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_
     ):
         assert files_containing(place, needle) == [], place
     assert embedded_documents_containing(embedded_ledger_file(stack), needle) == []
+
+
+async def test_canaries_as_patient_id_in_a_note_and_in_malformed_input_are_found_nowhere(
+    stack: InfraSettings,
+) -> None:
+    as_patient_id, in_note, malformed = (f"CANARY-{uuid.uuid4().hex}" for _ in range(3))
+    token = await password_token(stack.keycloak_url, "doctor.ki", "demo-password")
+    await seed_then_wait(stack)
+    async with ApplicationsClient(f"http://127.0.0.1:{stack.api_port}", token) as doctor:
+        note = f"collapsed at the airport, {in_note}, suspected stroke"
+        transfer_id = await doctor.create(
+            patient_id=as_patient_id, source_org="ES-SERMAS", emergency=True, note=note
+        )
+        transfer = await doctor.wait_state(transfer_id, TransferState.DATA_UNAVAILABLE)
+        # Kept for the people who may read it, so the scans below can miss nothing.
+        assert transfer["note"] == note
+        # Refused at the edge: a code where free text was sent.
+        refused = await doctor.http.post(
+            "/v1/transfers",
+            json={"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "purpose": malformed},
+        )
+        assert refused.status_code == 422
+    # Refused behind the edge: written straight to the bus, it is dead-lettered.
+    placed = await write_malformed_request(stack, malformed)
+    await wait_for_dead_letter(stack, placed)
+
+    kafka = stack.kafka_data_dir
+    dead_letters = [kafka / d for d in os.listdir(kafka) if d.startswith(f"{DEADLETTER.name}-")]
+    for needle in (as_patient_id, in_note, malformed):
+        found = embedded_documents_containing(embedded_ledger_file(stack), needle.encode())
+        assert found == [], (needle, found)
+    for needle in (as_patient_id, in_note):
+        for place in (*ledger_places(stack), kafka, stack.logs_dir, cluster_dir(stack)):
+            assert files_containing(place, needle.encode()) == [], (needle, place)
+    # The malformed message stays where it was written (its source topic) and nowhere else.
+    for place in (*ledger_places(stack), *dead_letters, stack.logs_dir, cluster_dir(stack)):
+        assert files_containing(place, malformed.encode()) == [], place
+    assert files_containing(kafka / f"{TRANSFER_REQUESTS.name}-{placed[0]}", malformed.encode())
+
+
+async def write_malformed_request(stack: InfraSettings, canary: str) -> tuple[int, int]:
+    """A create carrying a raw identifier where a pseudonym belongs; where it was written."""
+    value = json.dumps(
+        {
+            "type": "create_transfer",
+            "correlation_id": "t-malformed",
+            "transfer_id": "t-malformed-canary",
+            "actor": {"user_id": "doctor.ki", "org": "SE-KI", "role": "health_professional"},
+            "source_org": "ES-SERMAS",
+            "patient_pseudonym": canary,
+            "purpose": "TREAT",
+        }
+    ).encode()
+    producer = AIOKafkaProducer(
+        **kafka_access(stack, APPLICATIONS_SERVER).client_options(), acks="all"
+    )
+    await producer.start()
+    try:
+        metadata = await (await producer.send(TRANSFER_REQUESTS.name, value, key=b"t-malformed"))
+    finally:
+        await producer.stop()
+    return metadata.partition, metadata.offset
+
+
+async def wait_for_dead_letter(stack: InfraSettings, placed: tuple[int, int]) -> DeadLetter:
+    consumer = AIOKafkaConsumer(**observer_access(stack).client_options(), group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(DEADLETTER.name, p) for p in range(DEADLETTER.partitions)])
+        await consumer.seek_to_beginning()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    letter = DeadLetter.model_validate_json(record.value or b"")
+                    coordinates = (letter.source_partition, letter.source_offset)
+                    if letter.source_topic == TRANSFER_REQUESTS.name and coordinates == placed:
+                        return letter
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"no dead letter for {TRANSFER_REQUESTS.name} {placed} within 60 s")
 
 
 async def seed_then_wait(stack: InfraSettings) -> None:

@@ -149,7 +149,7 @@ async def test_every_route_refuses_a_missing_or_bad_token_with_401(users: Users)
             assert (
                 await api.post(
                     "/v1/transfers",
-                    {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "reason": "x"},
+                    {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "purpose": "TREAT"},
                 )
             ).status_code == 401
             for suffix, body in ACTIONS:
@@ -176,7 +176,7 @@ async def test_403_for_strangers_and_wrong_roles_404_for_unknown_409_for_wrong_m
     ).status_code == 403
     assert (
         await users.patient_es.post(
-            "/v1/transfers", {"patient_id": "ES-1000001", "source_org": "SE-KI", "reason": "x"}
+            "/v1/transfers", {"patient_id": "ES-1000001", "source_org": "SE-KI", "purpose": "TREAT"}
         )
     ).status_code == 403
     # Unknown transfer.
@@ -197,10 +197,15 @@ async def test_422_for_invalid_bodies(users: Users) -> None:
     bad_creates = [
         {},
         {"patient_id": "ES-1000001"},
-        {"patient_id": "", "source_org": "ES-SERMAS", "reason": "x"},
-        {"patient_id": "ES-1000001", "source_org": "not an org", "reason": "x"},
-        {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "reason": "x", "extra": 1},
-        {"patient_id": "ES-1000001", "source_org": "SE-KI", "reason": "x"},  # own org
+        {"patient_id": "", "source_org": "ES-SERMAS", "purpose": "TREAT"},
+        {"patient_id": "ES-1000001", "source_org": "not an org", "purpose": "TREAT"},
+        {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "purpose": "TREAT", "extra": 1},
+        {"patient_id": "ES-1000001", "source_org": "SE-KI", "purpose": "TREAT"},  # own org
+        # Free text where a code belongs, and a purpose that does not fit the emergency flag.
+        {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "purpose": "chest pain"},
+        {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "reason": "chest pain"},
+        {"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "purpose": "ETREAT"},
+        {"patient_id": "ES-1", "source_org": "ES-SERMAS", "purpose": "TREAT", "emergency": True},
     ]
     for body in bad_creates:
         response = await users.doctor_ki.post("/v1/transfers", body)
@@ -263,11 +268,16 @@ async def test_every_action_route_answers_409_on_a_finished_transfer(users: User
         assert response.json()["current_state"] == "CANCELLED"
 
 
-async def test_a_reason_with_control_characters_is_refused_with_a_reason(users: Users) -> None:
-    for reason in ("nul \x00 inside", "line\nbreak"):
+async def test_a_note_with_control_characters_is_refused_with_a_reason(users: Users) -> None:
+    for note in ("nul \x00 inside", "bell \x07 inside"):
         response = await users.doctor_ki.http.post(
             "/v1/transfers",
-            json={"patient_id": "ES-1000001", "source_org": "ES-SERMAS", "reason": reason},
+            json={
+                "patient_id": "ES-1000001",
+                "source_org": "ES-SERMAS",
+                "purpose": "TREAT",
+                "note": note,
+            },
         )
         assert response.status_code == 422, response.text
         assert response.json()["detail"]

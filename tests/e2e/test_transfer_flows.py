@@ -6,6 +6,7 @@ from curex.block_watch import BlockWatcher, reached
 from producers.publisher import CommandPublisher
 from schemas import (
     GDPR_VITAL_INTERESTS,
+    CancelReason,
     CancelTransfer,
     CloseTransfer,
     GrantConsent,
@@ -173,7 +174,7 @@ async def test_cancellation_by_the_requesting_professional(
             correlation_id=tid,
             transfer_id=tid,
             actor=world.doctor(world.requesting),
-            reason="patient discharged",
+            reason=CancelReason.PATIENT_DISCHARGED,
         ),
         S.CANCELLED,
     )

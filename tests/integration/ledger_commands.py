@@ -13,6 +13,7 @@ from schemas import (
     LedgerCommand,
     OrganisationPolicy,
     Party,
+    PurposeOfUse,
     RecordRiskScoreTx,
     Role,
     SetPolicyTx,
@@ -100,7 +101,7 @@ def create(transfer_id: str) -> LedgerCommand:
             source_org=SOURCE,
             patient_pseudonym=PATIENT,
             emergency=True,
-            reason="continuity of care",
+            purpose=PurposeOfUse.ETREAT,
         ),
         transfer_id,
     )

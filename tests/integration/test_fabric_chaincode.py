@@ -27,6 +27,7 @@ from schemas import (
     ApplyActionTx,
     CreateTransferTx,
     LedgerCommand,
+    PurposeOfUse,
     RecordRiskScoreTx,
     Role,
     Transaction,
@@ -55,7 +56,7 @@ def _create(transfer_id: str, patient: str) -> LedgerCommand:
             source_org=SOURCE,
             patient_pseudonym=patient,
             emergency=False,
-            reason="continuity of care",
+            purpose=PurposeOfUse.COC,
         ),
     )
 

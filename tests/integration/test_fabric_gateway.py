@@ -25,6 +25,7 @@ from schemas import (
     AuditRiskTx,
     CreateTransferTx,
     LedgerCommand,
+    PurposeOfUse,
     Role,
     TransferState,
     TxResult,
@@ -76,7 +77,7 @@ def _create_by(org: str, source: str, transfer_id: str) -> LedgerCommand:
             source_org=source,
             patient_pseudonym=PATIENT,
             emergency=True,
-            reason="continuity of care",
+            purpose=PurposeOfUse.ETREAT,
         ),
     )
 

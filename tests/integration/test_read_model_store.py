@@ -16,7 +16,7 @@ from read_model.cursor import Cursor
 from read_model.migrations import upgrade_schema
 from read_model.projector import ReadModelProjector
 from read_model.queries import ApplicationsDatabase, ListFilter, Viewer
-from schemas import Action, Role, TransferState
+from schemas import Action, PurposeOfUse, Role, TransferState
 from tests.integration.read_model_db import pool_on, scratch_database
 from tests.read_model_reports import (
     T0,
@@ -222,18 +222,38 @@ async def test_a_new_database_is_migrated_from_empty_to_the_newest_schema(
             assert await ApplicationsDatabase(pool).language("user-1") == "sv"
 
 
-async def test_the_previous_schema_version_is_migrated_keeping_its_transfers(
+async def test_the_first_schema_version_is_migrated_keeping_its_transfers_not_their_free_text(
     postgres: InfraSettings,
 ) -> None:
+    """Rows as revision 0001 held them (a free-text reason on the transfer and in the history
+    of its create) read back after the upgrade with the purpose code in place of the text."""
+    free_text = "patient admitted with chest pain"
     async with scratch_database(postgres, revision="0001") as url:
         tid = new_transfer_id()
         async with pool_on(url) as pool, pool.connection() as db, db.transaction():
-            await ReadModelProjector(pool)._apply(db, lifecycle(tid, first_block=1))
+            await db.execute(
+                "INSERT INTO transfers (transfer_id, state, emergency, review_required, "
+                "requesting_org, source_org, patient_pseudonym, reason, created_at, updated_at, "
+                "last_block, last_tx) VALUES (%s, 'CANCELLED', false, false, 'SE-KI', "
+                "'ES-SERMAS', %s, %s, now(), now(), 2, %s)",
+                (tid, b"\x01" * 32, free_text, b"\x02" * 32),
+            )
+            await db.execute(
+                "INSERT INTO transfer_history (transfer_key, tx, block_number, at, to_state, "
+                "action, actor_role, actor_org, actor_user_id, reason) "
+                "SELECT transfer_key, %s, 1, now(), 'INITIALISED', 'create', "
+                "'health_professional', 'SE-KI', 'doctor.ki', %s FROM transfers "
+                "WHERE transfer_id = %s",
+                (b"\x03" * 32, free_text, tid),
+            )
         await asyncio.to_thread(upgrade_schema, url)
         async with pool_on(url) as pool:
             view = await ApplicationsDatabase(pool).transfer(tid)
             assert view is not None
             assert view.state is S.CANCELLED
+            assert view.purpose is PurposeOfUse.TREAT
+            assert [entry.reason for entry in view.history] == ["TREAT"]
+            assert free_text not in view.model_dump_json()
             assert await ApplicationsDatabase(pool).language("nobody") == "en"
 
 

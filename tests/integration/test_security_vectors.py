@@ -24,6 +24,7 @@ from schemas import (
     AuditRiskTx,
     CreateTransferTx,
     LedgerCommand,
+    PurposeOfUse,
     RecordRiskScoreTx,
     Role,
     SetPolicyTx,
@@ -91,7 +92,7 @@ async def awaiting_consent(ledgers: OrgLedgers) -> Transfer:
         source_org=HOME,
         patient_pseudonym=transfer.pseudonym,
         emergency=False,
-        reason="continuity of care",
+        purpose=PurposeOfUse.COC,
     )
     assert isinstance(await _one(ledgers, TREATING, _command(_doctor(TREATING), create)), Committed)
     # The running processors audit it, as they audit every new transfer.

@@ -5,6 +5,7 @@ built exactly (expired, not yet valid, wrong issuer...). The same attacks agains
 Keycloak tokens run end to end in tests/e2e/test_jwt_attacks.py.
 """
 
+import asyncio
 import base64
 import json
 import threading
@@ -183,3 +184,41 @@ async def test_an_unknown_kid_makes_the_validator_refetch_the_keys(
         jwks.keys.remove(rotated)
     assert result["sub"] == "user-1"
     assert jwks.fetches == fetches + 1
+
+
+async def test_a_key_removed_from_the_realm_is_refused_within_the_key_lifetime(
+    jwks: JwksServer,
+) -> None:
+    lifetime_s = 1.0
+    validator = TokenValidator(
+        Issuer(jwks.base, "applications-server"), leeway_s=0, key_max_age_s=lifetime_s
+    )
+    await validator.claims(sign(claims(jwks)))
+    removed = jwks.keys[0]
+    jwks.keys.remove(removed)
+    try:
+        started = time.monotonic()
+        deadline = started + lifetime_s + 2
+        while True:
+            try:
+                # A fresh token each time: the key, not a verified token, is what is cached.
+                await validator.claims(sign(claims(jwks, jti=str(time.monotonic()))))
+            except TokenError:
+                break
+            assert time.monotonic() < deadline, "a removed key was still trusted"
+            await asyncio.sleep(0.05)  # the interval of a deadline-bounded poll
+    finally:
+        jwks.keys.insert(0, removed)
+    assert time.monotonic() - started <= lifetime_s + 1
+
+
+async def test_made_up_kids_refetch_the_keys_at_most_once_per_cooldown(jwks: JwksServer) -> None:
+    validator = TokenValidator(
+        Issuer(jwks.base, "applications-server"), leeway_s=0, refetch_cooldown_s=60
+    )
+    await validator.claims(sign(claims(jwks)))
+    fetches = jwks.fetches
+    for n in range(20):
+        with pytest.raises(TokenError):
+            await validator.claims(sign(claims(jwks), kid=f"made-up-{n}"))
+    assert jwks.fetches - fetches <= 1

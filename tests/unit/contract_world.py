@@ -16,6 +16,7 @@ from schemas import (
     CreateTransferTx,
     OrganisationPolicy,
     Party,
+    PurposeOfUse,
     RecordRiskScoreTx,
     Role,
     SetPolicyTx,
@@ -25,6 +26,7 @@ from schemas import (
     Transition,
     TxResult,
 )
+from schemas.codes import purpose_for
 from schemas.network import Network
 from tests.unit.fakes import MemoryStateStore
 
@@ -92,7 +94,7 @@ class World:
                 source_org=SOURCE,
                 patient_pseudonym=PATIENT,
                 emergency=emergency,
-                reason="continuity of care",
+                purpose=purpose_for(emergency),
             ),
         )
         assert result.transfer is not None
@@ -139,7 +141,7 @@ class World:
                     source_org=SOURCE,
                     patient_pseudonym=PATIENT,
                     emergency=False,
-                    reason="continuity of care",
+                    purpose=PurposeOfUse.COC,
                 ),
                 event_id,
             )

@@ -36,6 +36,7 @@ from schemas import (
     Actor,
     CreateTransferTx,
     LedgerCommand,
+    PurposeOfUse,
     Role,
     Transaction,
     TxResult,
@@ -364,5 +365,5 @@ def create_tx(transfer_id: str) -> CreateTransferTx:
         source_org=SOURCE,
         patient_pseudonym=PATIENT,
         emergency=False,
-        reason="continuity of care",
+        purpose=PurposeOfUse.COC,
     )

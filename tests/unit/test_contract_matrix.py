@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from ledger_gateway.chaincode import ContractError
-from schemas import Action, Party, Role, TransferState, rule_for
+from schemas import REVIEW_ACTIONS, Action, Party, Role, TransferState, rule_for
 from tests.unit.contract_world import World, actor_for
 
 STATES: list[TransferState | None] = [None, *TransferState]
@@ -36,7 +36,10 @@ def expected_outcome(
 
 CASES = [
     (state, action, role, party)
-    for state, action, role, party in itertools.product(STATES, Action, Role, PARTIES)
+    # Review steps change no state and have transactions of their own (test_contract_reviews).
+    for state, action, role, party in itertools.product(
+        STATES, [a for a in Action if a not in REVIEW_ACTIONS], Role, PARTIES
+    )
     # A patient relates to a transfer only as its patient; orgs never as the patient.
     if (role is Role.PATIENT) == (party in (Party.PATIENT, None)) or party is None
 ]
@@ -71,6 +74,6 @@ def test_every_state_action_and_actor_gets_the_tables_outcome(
 
 def test_matrix_covers_every_state_action_role_and_party() -> None:
     assert {c[0] for c in CASES} == set(STATES)
-    assert {c[1] for c in CASES} == set(Action)
+    assert {c[1] for c in CASES} == set(Action) - REVIEW_ACTIONS
     assert {c[2] for c in CASES} == set(Role)
     assert {c[3] for c in CASES} == set(PARTIES)

@@ -22,7 +22,9 @@ from schemas import (
     CloseTransfer,
     CommandRejected,
     DeadLetter,
+    FlagReviewOverdueTx,
     LedgerCommand,
+    PurposeOfUse,
     TransactionCommitted,
     Transfer,
     TransferState,
@@ -184,7 +186,7 @@ def transfer(state: TransferState, deadline: datetime | None = None) -> Transfer
         source_org=SOURCE,
         patient_pseudonym=PATIENT,
         emergency=False,
-        reason="care",
+        purpose=PurposeOfUse.TREAT,
         state=state,
         created_at=NOW,
         updated_at=NOW,
@@ -305,3 +307,22 @@ async def test_overdue_consents_are_expired_with_stable_event_ids() -> None:
     assert isinstance(first.tx, ApplyActionTx)
     assert first.tx.action is Action.EXPIRE
     assert first.actor == system_actor(SOURCE)
+
+
+async def test_an_overdue_review_is_flagged_and_its_kind_survives_the_changelog() -> None:
+    written = ConsentDeadlines()
+    change = written.track(
+        ConsentDeadline("t-review-0001", SOURCE, NOW - timedelta(seconds=1), "review")
+    )
+    assert change is not None
+    deadlines = ConsentDeadlines()
+    deadlines.restore(change.key, change.value)
+    producer = FakeProducer()
+    ticking = asyncio.create_task(expire_overdue(deadlines, producer, SUBMIT, NOW))
+    await until(lambda: producer.pending)
+    producer.release()
+    assert await ticking == 1
+    (sent,) = producer.on(LEDGER_COMMANDS.for_org(SOURCE).name)
+    command = LedgerCommand.model_validate_json(sent or b"")
+    assert command.tx == FlagReviewOverdueTx(transfer_id="t-review-0001")
+    assert command.actor == system_actor(SOURCE)

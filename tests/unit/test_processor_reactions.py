@@ -12,11 +12,15 @@ from schemas import (
     Action,
     ApplyActionTx,
     AuditRiskTx,
+    CancelReason,
     CancelTransfer,
     CreateTransferTx,
     GrantConsent,
     Party,
+    PurposeOfUse,
     RecordRiskScoreTx,
+    ReviewReason,
+    ReviewVerdict,
     RevokeConsent,
     Role,
     Transfer,
@@ -36,7 +40,7 @@ def transfer(state: TransferState, *, emergency: bool = False) -> Transfer:
         source_org=SOURCE,
         patient_pseudonym=PATIENT,
         emergency=emergency,
-        reason="care",
+        purpose=PurposeOfUse.TREAT,
         state=state,
         created_at=NOW,
         updated_at=NOW,
@@ -117,12 +121,15 @@ def test_leaving_risk_accepted_stops_the_consent_clock(state: TransferState) -> 
 
 def test_intake_keeps_the_commands_event_id_and_maps_each_type() -> None:
     cancel = CancelTransfer(
-        correlation_id="t-intake-1", transfer_id="t-intake-1", actor=HP, reason="discharged"
+        correlation_id="t-intake-1",
+        transfer_id="t-intake-1",
+        actor=HP,
+        reason=CancelReason.PATIENT_DISCHARGED,
     )
     command = ledger_command_for(cancel)
     assert command.event_id == cancel.event_id
     assert isinstance(command.tx, ApplyActionTx)
-    assert (command.tx.action, command.tx.reason) == (Action.CANCEL, "discharged")
+    assert (command.tx.action, command.tx.reason) == (Action.CANCEL, "PATIENT_DISCHARGED")
     patient = actor_for(Role.PATIENT, Party.PATIENT)
     for decision, action in ((GrantConsent, Action.GRANT_CONSENT), (RevokeConsent, Action.REVOKE)):
         mapped = ledger_command_for(
@@ -137,3 +144,50 @@ def test_intake_keeps_the_commands_event_id_and_maps_each_type() -> None:
     assert isinstance(recorded.tx, RecordRiskScoreTx)
     assert recorded.actor.org == SOURCE
     assert not isinstance(recorded.tx, CreateTransferTx)
+
+
+def reviewed(state: TransferState, **review: object) -> Transfer:
+    return transfer(state, emergency=True).model_copy(
+        update={
+            "review_required": True,
+            "review_deadline": NOW + timedelta(days=7),
+            "consent_deadline": None,
+            **review,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "state", [TransferState.EMERGENCY_BYPASS, TransferState.DATA_AVAILABLE, TransferState.CLOSED]
+)
+def test_an_open_review_keeps_its_deadline_whatever_the_transfer_does_next(
+    state: TransferState,
+) -> None:
+    deadline = react("tx-r1", reviewed(state), RECORDS).deadline
+    assert deadline is not None
+    assert (deadline.deadline, deadline.kind) == (NOW + timedelta(days=7), "review")
+
+
+def test_a_verdict_clears_the_review_deadline_and_asks_nothing_of_the_ledger() -> None:
+    judged = reviewed(
+        TransferState.EMERGENCY_BYPASS,
+        review_verdict=ReviewVerdict.UNJUSTIFIED,
+        review_reason=ReviewReason.NOT_AN_EMERGENCY,
+    )
+    judged = judged.model_copy(
+        update={
+            "last_transition": judged.last_transition.model_copy(
+                update={"action": Action.RECORD_REVIEW_VERDICT}
+            )
+        }
+    )
+    reaction = react("tx-r2", judged, RECORDS)
+    assert reaction.commands == []
+    assert reaction.deadline is not None
+    assert reaction.deadline.deadline is None
+
+
+def test_an_overdue_flag_clears_the_review_deadline() -> None:
+    deadline = react("tx-r3", reviewed(TransferState.DATA_AVAILABLE, review_overdue=True), RECORDS)
+    assert deadline.deadline is not None
+    assert deadline.deadline.deadline is None

@@ -1,5 +1,6 @@
 """The exported JSON Schema and AsyncAPI files: up to date, self-consistent, and faithful."""
 
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -18,20 +19,27 @@ from schemas import (
     Actor,
     ApplyActionTx,
     AuditRiskTx,
+    CancelReason,
     CancelTransfer,
     CloseTransfer,
     CommandRejected,
     CreateTransfer,
     CreateTransferTx,
     DeadLetter,
+    FlagReviewOverdueTx,
     GrantConsent,
     LedgerCommand,
     MarkReceived,
     MarkTransferred,
     OrganisationPolicy,
+    PurposeOfUse,
+    RecordReviewVerdict,
+    RecordReviewVerdictTx,
     RecordRiskScoreTx,
     RecordSafeguardsTx,
     RefuseConsent,
+    ReviewReason,
+    ReviewVerdict,
     RevokeConsent,
     RiskScoresUsed,
     Role,
@@ -56,6 +64,7 @@ PSEUDONYM = "0123456789abcdef" * 4
 DOCTOR = Actor(user_id="doctor.ki", org="SE-KI", role=Role.HEALTH_PROFESSIONAL)
 PATIENT = Actor(user_id=PSEUDONYM, org="ES-SERMAS", role=Role.PATIENT)
 SYSTEM = Actor(user_id="processors", org="ES-SERMAS", role=Role.SYSTEM)
+OFFICER = Actor(user_id="dpo.sermas", org="ES-SERMAS", role=Role.DPO)
 POLICY = OrganisationPolicy(
     org_id="SE-KI", min_cybersecurity=60, min_privacy=60, consent_time_limit_s=3600
 )
@@ -87,7 +96,7 @@ def _transfer() -> Transfer:
         source_org="ES-SERMAS",
         patient_pseudonym=PSEUDONYM,
         emergency=False,
-        reason="patient admitted with chest pain",
+        purpose=PurposeOfUse.TREAT,
         state=TransferState.RISK_ACCEPTED,
         created_at=now,
         updated_at=now,
@@ -112,13 +121,22 @@ SAMPLES: list[tuple[str, BaseModel]] = [
             source_org="ES-SERMAS",
             patient_pseudonym=PSEUDONYM,
             emergency=True,
-            reason="unconscious on arrival",
+            purpose=PurposeOfUse.ETREAT,
         ),
     ),
-    ("transfer-request.json", _command(CancelTransfer, reason="patient discharged")),
+    ("transfer-request.json", _command(CancelTransfer, reason=CancelReason.PATIENT_DISCHARGED)),
     ("transfer-request.json", _command(MarkTransferred)),
     ("transfer-request.json", _command(MarkReceived)),
     ("transfer-request.json", _command(CloseTransfer)),
+    (
+        "transfer-request.json",
+        _command(
+            RecordReviewVerdict,
+            actor=OFFICER,
+            verdict=ReviewVerdict.JUSTIFIED,
+            reason=ReviewReason.PATIENT_UNABLE_TO_CONSENT,
+        ),
+    ),
     ("consent-decision.json", _command(GrantConsent, actor=PATIENT)),
     ("consent-decision.json", _command(RefuseConsent, actor=PATIENT)),
     ("consent-decision.json", _command(RevokeConsent, actor=PATIENT)),
@@ -165,11 +183,22 @@ SAMPLES: list[tuple[str, BaseModel]] = [
                 source_org="ES-SERMAS",
                 patient_pseudonym=PSEUDONYM,
                 emergency=False,
-                reason="patient admitted with chest pain",
+                purpose=PurposeOfUse.TREAT,
             )
         ),
     ),
     ("ledger-command.json", _ledger_command(AuditRiskTx(transfer_id=TRANSFER_ID))),
+    ("ledger-command.json", _ledger_command(FlagReviewOverdueTx(transfer_id=TRANSFER_ID))),
+    (
+        "ledger-command.json",
+        _ledger_command(
+            RecordReviewVerdictTx(
+                transfer_id=TRANSFER_ID,
+                verdict=ReviewVerdict.UNJUSTIFIED,
+                reason=ReviewReason.CONSENT_WAS_OBTAINABLE,
+            )
+        ),
+    ),
     (
         "ledger-command.json",
         _ledger_command(ApplyActionTx(transfer_id=TRANSFER_ID, action=Action.DECLARE_AVAILABLE)),
@@ -201,8 +230,8 @@ SAMPLES: list[tuple[str, BaseModel]] = [
             source_topic="curex.transfer.requests",
             source_partition=2,
             source_offset=41,
-            original_key_b64=None,
-            original_value_b64="bm90IGpzb24=",
+            original_sha256=hashlib.sha256(b"not json").hexdigest(),
+            original_size=8,
             error="not JSON",
         ),
     ),

@@ -13,7 +13,7 @@ function Welcome({ app }: { app: AppName }) {
 }
 
 /** Starts one of the three applications: i18n, sign-in, then its pages. */
-export function start(app: AppName, role: Role, pages: ReactNode): void {
+export function start(app: AppName, role: Role | Role[], pages: ReactNode): void {
   setupI18n();
   const root = document.getElementById("root");
   if (root === null) throw new Error("the page has no #root");

@@ -48,7 +48,13 @@ function TransferBody({ transfer }: { transfer: TransferDetail }) {
         <dt>{t("transfer.emergency")}</dt>
         <dd>{transfer.emergency ? t("transfer.yes") : t("transfer.no")}</dd>
         <dt>{t("transfer.reason")}</dt>
-        <dd>{transfer.reason}</dd>
+        <dd>{t(`purpose.${transfer.purpose}`, { defaultValue: transfer.purpose })}</dd>
+        {transfer.note && (
+          <>
+            <dt>{t("transfer.note")}</dt>
+            <dd>{transfer.note}</dd>
+          </>
+        )}
         {transfer.legal_basis && (
           <>
             <dt>{t("transfer.legal_basis")}</dt>

@@ -72,6 +72,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reviews
+         * @description The reviews of the caller's organisation as the source, soonest due first.
+         */
+        get: operations["list_reviews_v1_reviews_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{review_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Verdict
+         * @description Records the verdict (justified or unjustified, with a coded reason) as a ledger
+         *     transaction; it shows in the transfer's history once committed.
+         */
+        post: operations["record_verdict_v1_reviews__review_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/transfers": {
         parameters: {
             query?: never;
@@ -324,7 +365,7 @@ export interface components {
          * Action
          * @enum {string}
          */
-        Action: "create" | "accept_risk" | "reject_risk" | "grant_consent" | "refuse_consent" | "bypass_consent" | "declare_available" | "declare_unavailable" | "mark_transferred" | "mark_received" | "close" | "revoke" | "cancel" | "expire";
+        Action: "create" | "accept_risk" | "reject_risk" | "grant_consent" | "refuse_consent" | "bypass_consent" | "declare_available" | "declare_unavailable" | "mark_transferred" | "mark_received" | "close" | "revoke" | "cancel" | "expire" | "record_review_verdict" | "flag_review_overdue";
         /**
          * Actor
          * @description A user or a platform process acting for an organisation.
@@ -358,6 +399,16 @@ export interface components {
             /** Summary */
             summary: string;
         };
+        /**
+         * CancelReason
+         * @enum {string}
+         */
+        CancelReason: "NO_LONGER_NEEDED" | "ENTERED_IN_ERROR" | "DUPLICATE_REQUEST" | "PATIENT_DISCHARGED" | "OTHER";
+        /** CancelRequest */
+        CancelRequest: {
+            /** @default NO_LONGER_NEEDED */
+            reason: components["schemas"]["CancelReason"];
+        };
         /** ConsentRequest */
         ConsentRequest: {
             /**
@@ -374,12 +425,17 @@ export interface components {
              */
             emergency: boolean;
             /**
+             * Note
+             * @description free text (e.g. the emergency's justification), kept encrypted in the Applications Database and never on the ledger or the bus
+             */
+            note?: string | null;
+            /**
              * Patient Id
              * @description The patient's identifier at the home organisation; pseudonymised before anything leaves the server
              */
             patient_id: string;
-            /** Reason */
-            reason: string;
+            /** @description HL7 v3 PurposeOfUse; ETREAT for an emergency and only for one */
+            purpose: components["schemas"]["PurposeOfUse"];
             /** Source Org */
             source_org: string;
         };
@@ -520,6 +576,12 @@ export interface components {
             username: string;
         };
         /**
+         * PurposeOfUse
+         * @description HL7 v3 ``PurposeOfUse`` (2.16.840.1.113883.1.11.20448), the codes this exchange serves.
+         * @enum {string}
+         */
+        PurposeOfUse: "TREAT" | "ETREAT" | "CAREMGT" | "COC" | "PATRQT";
+        /**
          * Rejection
          * @description A command the contract refused after the API had accepted it (a race).
          */
@@ -537,6 +599,51 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** Review */
+        Review: {
+            /** Deadline */
+            deadline: string | null;
+            /** Note */
+            note?: string | null;
+            /** Opened At */
+            opened_at: string | null;
+            /** Overdue */
+            overdue: boolean;
+            purpose: components["schemas"]["PurposeOfUse"];
+            reason: components["schemas"]["ReviewReason"] | null;
+            /** Requested By */
+            requested_by: string | null;
+            /** Requesting Org */
+            requesting_org: string;
+            /** Review Id */
+            review_id: string;
+            /** State */
+            state: string;
+            /** Transfer Id */
+            transfer_id: string;
+            verdict: components["schemas"]["ReviewVerdict"] | null;
+        };
+        /** ReviewList */
+        ReviewList: {
+            /** Items */
+            items: components["schemas"]["Review"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ReviewReason
+         * @description Why an officer judged an emergency bypass as they did.
+         * @enum {string}
+         */
+        ReviewReason: "VITAL_INTERESTS_AT_RISK" | "PATIENT_UNABLE_TO_CONSENT" | "CONSENT_NOT_OBTAINABLE_IN_TIME" | "NOT_AN_EMERGENCY" | "CONSENT_WAS_OBTAINABLE" | "ACCESS_EXCEEDED_NEED";
+        /**
+         * ReviewVerdict
+         * @enum {string}
+         */
+        ReviewVerdict: "justified" | "unjustified";
         /**
          * RiskScoresUsed
          * @description One organisation's assessment an audit decided on: the evidence, by its id.
@@ -567,7 +674,7 @@ export interface components {
          * Role
          * @enum {string}
          */
-        Role: "health_professional" | "patient" | "ops" | "system";
+        Role: "health_professional" | "patient" | "ops" | "dpo" | "system";
         /** ServiceHealth */
         ServiceHealth: {
             /** Healthy */
@@ -623,15 +730,23 @@ export interface components {
             legal_basis?: string | null;
             /** Patient Pseudonym */
             patient_pseudonym: string;
-            /** Reason */
-            reason: string;
+            purpose: components["schemas"]["PurposeOfUse"];
             /** Requesting Org */
             requesting_org: string;
+            /** Review Deadline */
+            review_deadline?: string | null;
+            /**
+             * Review Overdue
+             * @default false
+             */
+            review_overdue: boolean;
+            review_reason?: components["schemas"]["ReviewReason"] | null;
             /**
              * Review Required
              * @default false
              */
             review_required: boolean;
+            review_verdict?: components["schemas"]["ReviewVerdict"] | null;
             /** Source Org */
             source_org: string;
             state: components["schemas"]["TransferState"];
@@ -674,15 +789,28 @@ export interface components {
             last_tx_id: string;
             /** Legal Basis */
             legal_basis?: string | null;
+            /**
+             * Note
+             * @description the requester's note: shown to the requesting organisation's professionals and the source organisation's data-protection officer
+             */
+            note?: string | null;
             /** Patient Pseudonym */
             patient_pseudonym: string;
             previous_state?: components["schemas"]["TransferState"] | null;
-            /** Reason */
-            reason: string;
+            purpose: components["schemas"]["PurposeOfUse"];
             /** Requesting Org */
             requesting_org: string;
+            /** Review Deadline */
+            review_deadline?: string | null;
+            /**
+             * Review Overdue
+             * @default false
+             */
+            review_overdue: boolean;
+            review_reason?: components["schemas"]["ReviewReason"] | null;
             /** Review Required */
             review_required: boolean;
+            review_verdict?: components["schemas"]["ReviewVerdict"] | null;
             /** Source Org */
             source_org: string;
             state: components["schemas"]["TransferState"];
@@ -764,6 +892,11 @@ export interface components {
             to_state: components["schemas"]["TransferState"];
             /** Transfer Id */
             transfer_id: string;
+        };
+        /** VerdictRequest */
+        VerdictRequest: {
+            reason: components["schemas"]["ReviewReason"];
+            verdict: components["schemas"]["ReviewVerdict"];
         };
         /** WebConfig */
         WebConfig: {
@@ -957,6 +1090,146 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_reviews_v1_reviews_get: {
+        parameters: {
+            query?: {
+                status?: ("open" | "overdue" | "decided") | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_verdict_v1_reviews__review_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerdictRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1228,7 +1501,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {

@@ -56,7 +56,7 @@ describe("the API client", () => {
 
   it("keys a create so a repeat after signing in again takes effect once", async () => {
     const { calls, client } = answering(202, { transfer_id: "tr-2", status: "accepted" });
-    await client.create({ patient_id: "ES-1", source_org: "ES-SERMAS", emergency: false, reason: "TREAT" }, "key-1");
+    await client.create({ patient_id: "ES-1", source_org: "ES-SERMAS", emergency: false, purpose: "TREAT" }, "key-1");
     expect((calls[0]?.init.headers as Record<string, string>)["Idempotency-Key"]).toBe("key-1");
   });
 });

@@ -13,6 +13,9 @@ export type TransferPage = Schemas["TransferPage"];
 export type Profile = Schemas["Profile"] & { notifications_url?: string | null };
 export type CreateTransferRequest = Schemas["CreateTransferRequest"];
 export type Accepted = Schemas["Accepted"];
+export type Review = Schemas["Review"];
+export type ReviewList = Schemas["ReviewList"];
+export type VerdictRequest = Schemas["VerdictRequest"];
 
 /** A refused or failed request, with what the server said about it. */
 export class ApiError extends Error {

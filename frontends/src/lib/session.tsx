@@ -47,7 +47,8 @@ function queryClient(onExpired: () => void): QueryClient {
 
 interface RootProps {
   app: AppName;
-  role: Role;
+  /** The role, or the roles, this application serves. */
+  role: Role | Role[];
   children: ReactNode;
   welcome: ReactNode;
 }
@@ -103,7 +104,7 @@ export function SessionRoot({ app, role, children, welcome }: RootProps) {
 
 interface SignedInProps {
   app: AppName;
-  role: Role;
+  role: Role | Role[];
   manager: UserManager;
   initialUser: User;
   children: ReactNode;
@@ -160,7 +161,7 @@ function SignedIn({ app, role, manager, initialUser, children }: SignedInProps) 
     );
   }
   if (!profile.data) return <p role="status">{t("app.loading")}</p>;
-  if (profile.data.role !== role) {
+  if (!(Array.isArray(role) ? role : [role]).includes(profile.data.role)) {
     return (
       <main id="main" tabIndex={-1} className="page">
         <p role="alert">{t("auth.wrong_role", { role: t(`role.${profile.data.role}`) })}</p>

@@ -16,15 +16,16 @@ export interface RequestDraft {
 }
 
 /**
- * The API's ``reason`` carries the purpose of use, and in an emergency its justification:
- * an emergency is always ETREAT and never goes without a justification.
+ * The coded purpose of use goes to the ledger; an emergency is always ETREAT, and its
+ * justification is a note the server keeps encrypted in its own database, never on the ledger.
  */
 export function requestBody(draft: RequestDraft): CreateTransferRequest {
-  const reason = draft.emergency ? `ETREAT: ${draft.justification.trim()}` : draft.purpose;
-  return {
+  const body: CreateTransferRequest = {
     patient_id: draft.patientId.trim(),
     source_org: draft.sourceOrg.trim(),
     emergency: draft.emergency,
-    reason,
+    purpose: draft.emergency ? "ETREAT" : draft.purpose,
   };
+  const justification = draft.justification.trim();
+  return draft.emergency && justification ? { ...body, note: justification } : body;
 }
