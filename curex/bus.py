@@ -1,6 +1,6 @@
 """The command line's clients on the bus, each as the principal whose work it does: the
-Applications Server's (requests), each organisation's feed (risk scores) and operators
-(policies), and the read-only observer (block watching)."""
+Applications Server's (requests), each organisation's feeds (risk scores, safeguard
+results) and operators (policies), and the read-only observer (block watching)."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -13,6 +13,7 @@ from infra.kafka.principals import (
     OBSERVER,
     feed_principal,
     operator_principal,
+    safeguards_feed_principal,
 )
 from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
@@ -54,12 +55,22 @@ async def open_bus(settings: InfraSettings) -> AsyncIterator[Bus]:
             org: await started(kafka_access(settings, feed_principal(org)))
             for org in risk_orgs(network)
         }
+        safeguard_feeds = {
+            org: await started(kafka_access(settings, safeguards_feed_principal(org)))
+            for org in risk_orgs(network)
+        }
         operators = {
             org: await started(kafka_access(settings, operator_principal(org)))
             for org in network.members
         }
         yield Bus(
-            CommandPublisher(requests, feeds=feeds, operators=operators, network=network),
+            CommandPublisher(
+                requests,
+                feeds=feeds,
+                operators=operators,
+                safeguard_feeds=safeguard_feeds,
+                network=network,
+            ),
             requests,
             observer_access(settings),
         )

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from curex.audit import audit_app
 from curex.bench import bench_app
 from curex.credentials import credentials_command
 from curex.demo import demo_command
@@ -121,6 +122,7 @@ app.add_typer(schemas_app, name="schemas")
 app.command("demo")(demo_command)
 app.command("credentials")(credentials_command)
 app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

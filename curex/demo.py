@@ -8,12 +8,12 @@ demo then prints every transition with the ledger's transaction id and block.
 
 import asyncio
 import sys
-import uuid
 
 from pydantic import model_validator
 from rich.console import Console
 from rich.table import Table
 
+from curex.assessments import assessment, safeguards
 from curex.block_watch import BlockWatcher
 from curex.bus import open_bus
 from curex.errors import ApiError
@@ -26,9 +26,9 @@ from schemas import (
     OrganisationPolicy,
     RiskAssessment,
     Role,
+    SafeguardStatus,
     TransactionCommitted,
     TransferState,
-    utc_now,
 )
 from service_runtime.settings import ServiceSettings
 
@@ -46,26 +46,41 @@ DEMO_POLICIES = (
         org_id=TREATING, min_cybersecurity=75, min_privacy=65, consent_time_limit_s=24 * 3600
     ),
 )
+# Each organisation's scores, the findings that weighed most, and its declared safeguards.
 DEMO_SCORES = (
-    RiskAssessment(org_id=HOME, cybersecurity_score=86, privacy_score=81, source="CAT"),
-    RiskAssessment(org_id=TREATING, cybersecurity_score=90, privacy_score=84, source="CAT"),
+    (HOME, 86, 81, ("PATCH-LATENCY-30D", "MFA-PARTIAL")),
+    (TREATING, 90, 84, ("LOG-RETENTION-90D",)),
+)
+_I, _P = SafeguardStatus.IMPLEMENTED, SafeguardStatus.PLANNED
+DEMO_SAFEGUARDS = (
+    (HOME, {"ISO27001-A.8.24": _I, "ISO27001-A.5.17": _P, "GDPR-ART32-PSEUDO": _I}),
+    (TREATING, {"ISO27001-A.8.24": _I, "ISO27001-A.5.17": _I, "GDPR-ART32-PSEUDO": _I}),
 )
 
 
+def demo_assessments() -> list[RiskAssessment]:
+    """Fresh assessments of both organisations (new ids: a repeated event id is a no-op)."""
+    return [
+        assessment(org, cybersecurity, privacy, findings=findings)
+        for org, cybersecurity, privacy, findings in DEMO_SCORES
+    ]
+
+
 async def seed_demo_organisations(publisher: CommandPublisher, watcher: BlockWatcher) -> None:
-    """Register both organisations' policies and risk scores; return once committed."""
+    """Register both organisations' policies, risk scores and safeguard results; return
+    once committed."""
     already = {org: len(watcher.committed(org)) for org in (HOME, TREATING)}
     for policy in DEMO_POLICIES:
         await publisher.publish_policy(policy, system_actor(policy.org_id))
-    for assessment in DEMO_SCORES:
-        # A new assessment each time: a repeated event id would be (rightly) a no-op.
-        fresh = assessment.model_copy(update={"event_id": uuid.uuid4(), "assessed_at": utc_now()})
+    for fresh in demo_assessments():
         await publisher.publish_risk_assessment(fresh)
+    for org, statuses in DEMO_SAFEGUARDS:
+        await publisher.publish_safeguards(safeguards(org, statuses))
     await watcher.wait_until(
         [HOME, TREATING],
         lambda reports: (
             sum(isinstance(r, TransactionCommitted) for r in reports)
-            >= already[reports[0].correlation_id] + 2
+            >= already[reports[0].correlation_id] + 3
             if reports
             else False
         ),
@@ -150,6 +165,27 @@ class Scenario:
             )
         return table
 
+    async def assessments_table(self, transfer_id: str) -> Table:
+        """The assessments the risk audit decided on, as the ledger's transition names them."""
+        record = await self.doctor_ki.ledger_record(transfer_id)
+        table = Table(title="  the risk audit's evidence (from the ledger)", title_justify="left")
+        for column in ("decision", "organisation", "assessment", "tool", "cyber", "privacy"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("valid until", no_wrap=True)
+        for item in record["history"]:
+            move = item["transition"]
+            for used in move.get("risk_scores", []):
+                table.add_row(
+                    move["to_state"],
+                    used["org_id"],
+                    used.get("assessment_id") or "(unnamed)",
+                    used.get("source") or "",
+                    str(used["cybersecurity_score"]),
+                    str(used["privacy_score"]),
+                    (used.get("valid_until") or "")[:19],
+                )
+        return table
+
     async def ledger_check(self, transfer_id: str) -> str:
         """Compares the history users see with the ledger's own record of each transaction.
 
@@ -186,7 +222,9 @@ class DemoSettings(ServiceSettings):
 
 async def run_demo(settings: DemoSettings, console: Console) -> None:
     async with open_bus(InfraSettings()) as bus, BlockWatcher(bus.observer) as watcher:
-        console.print("[bold]Seeding risk policies and assessments of ES-SERMAS and SE-KI")
+        console.print(
+            "[bold]Seeding risk policies, assessments and safeguard results of ES-SERMAS and SE-KI"
+        )
         await seed_demo_organisations(bus.publisher, watcher)
     console.print("[bold]Signing in doctor.ki, doctor.sermas and patient.es at Keycloak")
     tokens = [
@@ -210,6 +248,7 @@ async def run_demo(settings: DemoSettings, console: Console) -> None:
         for title, transfer_id in finished:
             console.print()
             console.print(await scenario.history_table(transfer_id, f"{title}: {transfer_id}"))
+            console.print(await scenario.assessments_table(transfer_id))
             console.print(await scenario.ledger_check(transfer_id))
 
 

@@ -4,6 +4,7 @@ for its actor, as the per-organisation gateways would send it."""
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -16,7 +17,7 @@ from ledger_gateway.fabric.gateway_client import GatewayClient
 from ledger_gateway.fabric.ledger import FabricLedger
 from ledger_gateway.fabric.network import own_identity, peers
 from ledger_gateway.port import BlockView, CommittedTx, Ledger, Outcome, VerifyReport
-from schemas import LedgerCommand, LedgerHistoryItem, Transfer
+from schemas import LedgerCommand, LedgerHistoryItem, SafeguardAudit, Transfer
 from schemas.network import Network
 
 
@@ -49,6 +50,9 @@ class OrgLedgers:
 
     async def history(self, transfer_id: str) -> list[LedgerHistoryItem]:
         return await self._reader.history(transfer_id)
+
+    async def safeguard_audit(self, org_id: str, at: datetime) -> SafeguardAudit:
+        return await self._reader.safeguard_audit(org_id, at)
 
     async def height(self) -> int:
         return await self._reader.height()

@@ -7,11 +7,14 @@ this instance's organisation.
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime
 
 from ledger_gateway.port import Ledger
-from schemas import LedgerHistoryItem, Transfer
+from schemas import LedgerHistoryItem, SafeguardAudit, Transfer, utc_now
+from schemas.envelope import OrgId
+from schemas.safeguards import SafeguardCode
 from service_runtime.errors import TokenError
 from service_runtime.tokens import TokenValidator
 
@@ -52,6 +55,28 @@ def blockchain_router(ledger: Ledger, tokens: TokenValidator, org: str) -> APIRo
         if not items:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer {transfer_id}")
         return items
+
+    @router.get("/orgs/{org_id}/safeguards")
+    async def safeguards(
+        org_id: Annotated[OrgId, Path(description="the audited organisation")],
+        at: Annotated[
+            AwareDatetime | None,
+            Query(description="ISO 8601 with a UTC offset; default: now"),
+        ] = None,
+        safeguard: Annotated[
+            SafeguardCode | None, Query(description="only this safeguard's status")
+        ] = None,
+    ) -> SafeguardAudit:
+        """What the organisation had declared at ``at`` (by the recording transactions' time,
+        not the tool's), and the transfers it took part in since."""
+        audit = await ledger.safeguard_audit(org_id, at or utc_now())
+        if safeguard is None or audit.declaration is None:
+            return audit
+        declared = audit.declaration
+        only = tuple(s for s in declared.safeguards if s.code == safeguard)
+        return audit.model_copy(
+            update={"declaration": declared.model_copy(update={"safeguards": only})}
+        )
 
     @router.get("/blocks/{number}")
     async def block(number: int) -> dict[str, Any]:

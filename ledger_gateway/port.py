@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ledger_gateway.chaincode import ContractError
-from schemas import LedgerCommand, LedgerHistoryItem, Transfer, TxResult
+from schemas import LedgerCommand, LedgerHistoryItem, SafeguardAudit, Transfer, TxResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,8 @@ class Ledger(Protocol):
     async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
     async def history(self, transfer_id: str) -> list[LedgerHistoryItem]: ...
+
+    async def safeguard_audit(self, org_id: str, at: datetime) -> SafeguardAudit: ...
 
     async def height(self) -> int: ...
 

@@ -15,7 +15,12 @@ from pydantic import ValidationError
 
 from processors.consuming import Handler, Record
 from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines
-from processors.intake import ledger_command_for, ledger_command_for_assessment
+from processors.feedback import feedback_for
+from processors.intake import (
+    ledger_command_for,
+    ledger_command_for_assessment,
+    ledger_command_for_safeguards,
+)
 from processors.reactions import ConsentDeadline, expire_command, flag_review_command, react
 from processors.records import RecordsSystem
 from schemas import (
@@ -25,13 +30,17 @@ from schemas import (
     CommandRejected,
     LedgerCommand,
     RiskAssessment,
+    SafeguardResult,
+    Transfer,
 )
 from schemas.network import Network
 from schemas.topics import (
     CONSENT_DECISIONS,
+    FEEDBACK,
     LEDGER_BLOCKS,
     LEDGER_COMMANDS,
     RISK_SCORES,
+    SAFEGUARDS,
     TRANSFER_REQUESTS,
     risk_orgs,
 )
@@ -47,7 +56,7 @@ class Unroutable(MessageError):
 
 
 class ForeignAssessment(MessageError):
-    """A feed sent a score for an organisation other than its own."""
+    """A feed sent a score or safeguard result for an organisation other than its own."""
 
 
 class Submitter:
@@ -88,12 +97,23 @@ def intake_handlers(submit: Submitter) -> dict[str, Handler]:
 
         return record_risk_score
 
+    def safeguards_of(org: str) -> Handler:
+        async def record_safeguards(record: Record, outbox: Outbox) -> None:
+            result = SafeguardResult.model_validate_json(record.value or b"")
+            # As for scores: only org's safeguards tool may write this topic.
+            if result.org_id != org:
+                raise ForeignAssessment(f"safeguards of {result.org_id} on {org}'s topic")
+            await submit(outbox, ledger_command_for_safeguards(result))
+
+        return record_safeguards
+
     handlers: dict[str, Handler] = {
         TRANSFER_REQUESTS.name: intake_request,
         CONSENT_DECISIONS.name: intake_consent,
     }
     for org in risk_orgs(submit.network):
         handlers[RISK_SCORES.for_org(org).name] = risk_score_of(org)
+        handlers[SAFEGUARDS.for_org(org).name] = safeguards_of(org)
     return handlers
 
 
@@ -126,8 +146,17 @@ class Reactions:
         reaction = react(report.tx_id, report.result.transfer, self._records)
         for command in reaction.commands:
             await self._submit(outbox, command)
+        await self._feed_back(report.tx_id, report.result.transfer, outbox)
         if reaction.deadline is not None:
             await self._track(reaction.deadline, record, outbox)
+
+    async def _feed_back(self, tx_id: str, transfer: Transfer, outbox: Outbox) -> None:
+        known = set(risk_orgs(self._submit.network))
+        for feedback in feedback_for(tx_id, transfer):
+            # An organisation without assessment topics has no tools to tell.
+            if feedback.org_id in known:
+                topic = FEEDBACK.for_org(feedback.org_id).name
+                await outbox.send(topic, feedback, feedback.org_id.encode())
 
     async def _track(self, deadline: ConsentDeadline, record: Record, outbox: Outbox) -> None:
         change = self._deadlines.track(deadline)

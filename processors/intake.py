@@ -1,4 +1,4 @@
-"""Turn HPA/PA commands and risk assessments into ledger commands (pure)."""
+"""Turn HPA/PA commands, risk assessments and safeguard results into ledger commands (pure)."""
 
 from schemas import (
     ACTION_COMMANDS,
@@ -13,8 +13,10 @@ from schemas import (
     RecordReviewVerdict,
     RecordReviewVerdictTx,
     RecordRiskScoreTx,
+    RecordSafeguardsTx,
     RiskAssessment,
     Role,
+    SafeguardResult,
     TransferCommand,
     TransferRequest,
 )
@@ -65,4 +67,13 @@ def ledger_command_for_assessment(assessment: RiskAssessment) -> LedgerCommand:
         correlation_id=assessment.org_id,
         actor=system_actor(assessment.org_id),
         tx=RecordRiskScoreTx(assessment=assessment),
+    )
+
+
+def ledger_command_for_safeguards(result: SafeguardResult) -> LedgerCommand:
+    return LedgerCommand(
+        event_id=result.event_id,
+        correlation_id=result.org_id,
+        actor=system_actor(result.org_id),
+        tx=RecordSafeguardsTx(result=result),
     )

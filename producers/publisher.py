@@ -16,12 +16,19 @@ from schemas import (
     LedgerCommand,
     OrganisationPolicy,
     RiskAssessment,
+    SafeguardResult,
     SetPolicyTx,
     TransferCommand,
 )
 from schemas.commands import GrantConsent, RefuseConsent, RevokeConsent
 from schemas.network import DEMO_NETWORK, Network
-from schemas.topics import CONSENT_DECISIONS, LEDGER_COMMANDS, RISK_SCORES, TRANSFER_REQUESTS
+from schemas.topics import (
+    CONSENT_DECISIONS,
+    LEDGER_COMMANDS,
+    RISK_SCORES,
+    SAFEGUARDS,
+    TRANSFER_REQUESTS,
+)
 from service_runtime.kafka_producer import send
 
 Command = TransferCommand
@@ -38,9 +45,9 @@ def validate_command(command: Command | Mapping[str, Any]) -> Command:
 
 
 class CommandPublisher:
-    """Requests and consent decisions as the Applications Server sends them; risk scores as
-    each organisation's feed, and policies as its operators, when given their producers
-    (each runs as its own principal on the bus)."""
+    """Requests and consent decisions as the Applications Server sends them; risk scores and
+    safeguard results as each organisation's feeds, and policies as its operators, when
+    given their producers (each runs as its own principal on the bus)."""
 
     def __init__(
         self,
@@ -48,10 +55,12 @@ class CommandPublisher:
         *,
         feeds: Mapping[str, AIOKafkaProducer] | None = None,
         operators: Mapping[str, AIOKafkaProducer] | None = None,
+        safeguard_feeds: Mapping[str, AIOKafkaProducer] | None = None,
         network: Network = DEMO_NETWORK,
     ) -> None:
         self._producer = producer
         self._feeds = dict(feeds or {})
+        self._safeguard_feeds = dict(safeguard_feeds or {})
         # By member: an organisation it hosts has its policy sent by the host's operators.
         self._operators = dict(operators or {})
         self._network = network
@@ -69,6 +78,11 @@ class CommandPublisher:
         org = assessment.org_id
         topic = RISK_SCORES.for_org(org).name
         await (await send(self._feeds[org], topic, assessment, org.encode()))
+
+    async def publish_safeguards(self, result: SafeguardResult) -> None:
+        org = result.org_id
+        topic = SAFEGUARDS.for_org(org).name
+        await (await send(self._safeguard_feeds[org], topic, result, org.encode()))
 
     async def publish_policy(self, policy: OrganisationPolicy, actor: Actor) -> None:
         """Register an organisation's policy: an operator action, straight to its gateway."""

@@ -27,6 +27,7 @@ from schemas.commands import (
 )
 from schemas.deadletter import DeadLetter, dead_letter_for
 from schemas.envelope import Envelope, Message, utc_now
+from schemas.feedback import TransferFeedback
 from schemas.languages import DEFAULT_LANGUAGE, Language
 from schemas.ledger import (
     GDPR_VITAL_INTERESTS,
@@ -42,6 +43,7 @@ from schemas.ledger import (
     LedgerReport,
     RecordReviewVerdictTx,
     RecordRiskScoreTx,
+    RecordSafeguardsTx,
     RiskScoresUsed,
     SetPolicyTx,
     Transaction,
@@ -52,7 +54,15 @@ from schemas.ledger import (
 )
 from schemas.parties import HasParties, may_see, parties_of
 from schemas.pseudonym import pseudonymise
-from schemas.risk import OrganisationPolicy, RiskAssessment
+from schemas.risk import OrganisationPolicy, RecordedAssessment, RiskAssessment, RiskAssessmentV1
+from schemas.safeguards import (
+    SafeguardAudit,
+    SafeguardDeclaration,
+    SafeguardResult,
+    SafeguardState,
+    SafeguardStatus,
+    TransferTouch,
+)
 from schemas.states import FINAL_STATES, TransferState
 from schemas.transitions import (
     AUDIT_ACTIONS,
@@ -108,21 +118,31 @@ __all__ = [
     "RecordReviewVerdict",
     "RecordReviewVerdictTx",
     "RecordRiskScoreTx",
+    "RecordSafeguardsTx",
+    "RecordedAssessment",
     "RefuseConsent",
     "ReviewReason",
     "ReviewVerdict",
     "RevokeConsent",
     "RiskAssessment",
+    "RiskAssessmentV1",
     "RiskScoresUsed",
     "Role",
     "Rule",
+    "SafeguardAudit",
+    "SafeguardDeclaration",
+    "SafeguardResult",
+    "SafeguardState",
+    "SafeguardStatus",
     "SetPolicyTx",
     "Transaction",
     "TransactionCommitted",
     "Transfer",
     "TransferCommand",
+    "TransferFeedback",
     "TransferRequest",
     "TransferState",
+    "TransferTouch",
     "Transition",
     "TxResult",
     "allowed_actions",

@@ -19,16 +19,20 @@ from schemas.commands import (
 )
 from schemas.deadletter import DeadLetter
 from schemas.envelope import Envelope, Message
+from schemas.feedback import TransferFeedback
 from schemas.ledger import LEDGER_COMMAND, LEDGER_REPORT, LedgerCommand, LedgerReport
 from schemas.risk import OrganisationPolicy, RiskAssessment
+from schemas.safeguards import SafeguardAudit, SafeguardResult
 from schemas.topics import (
     ALL_TOPICS,
     CONSENT_DECISIONS,
     DEADLETTER,
+    FEEDBACK,
     LEDGER_BLOCKS,
     LEDGER_COMMANDS,
     NOTIFICATIONS,
     RISK_SCORES,
+    SAFEGUARDS,
     TRANSFER_REQUESTS,
     TopicSpec,
 )
@@ -59,6 +63,10 @@ _JSON_SCHEMA_FILES: tuple[tuple[str, str, TypeAdapter[Any]], ...] = (
     ("ledger-report.json", "LedgerReport", LEDGER_REPORT),
     ("dead-letter.json", "DeadLetter", TypeAdapter(DeadLetter)),
     ("organisation-policy.json", "OrganisationPolicy", TypeAdapter(OrganisationPolicy)),
+    ("safeguard-result.json", "SafeguardResult", TypeAdapter(SafeguardResult)),
+    ("transfer-feedback.json", "TransferFeedback", TypeAdapter(TransferFeedback)),
+    # What the Blockchain API answers an auditor (GET /v1/ledger/orgs/{org}/safeguards).
+    ("safeguard-audit.json", "SafeguardAudit", TypeAdapter(SafeguardAudit)),
 )
 
 # What each topic carries. An empty tuple: no model yet (curex.notifications).
@@ -66,6 +74,8 @@ _PAYLOADS: dict[str, tuple[type[Message], ...]] = {
     TRANSFER_REQUESTS.name: _members(TransferRequest),
     CONSENT_DECISIONS.name: _members(ConsentDecision),
     RISK_SCORES.name: (RiskAssessment,),
+    SAFEGUARDS.name: (SafeguardResult,),
+    FEEDBACK.name: (TransferFeedback,),
     LEDGER_COMMANDS.name: (LedgerCommand,),
     LEDGER_BLOCKS.name: _members(LedgerReport),
     NOTIFICATIONS.name: (),
@@ -84,7 +94,14 @@ _SERVICES: dict[str, str] = {
         "Blockchain API, one per organisation: submits transactions, streams committed blocks"
     ),
     "notifier": "pushes ledger-confirmed changes to HPA/PA clients and keeps their inboxes",
-    "risk_tools": "CUREX risk assessment tools (CAT, PAT); infra seeds scores for the demo",
+    "risk_tools": (
+        "CUREX risk assessment tools (CAT, PAT): publish scores, read their organisation's "
+        "feedback to recalculate; the demo stands in for them"
+    ),
+    "safeguards_tool": (
+        "CUREX optimal-safeguards tool (OST): publishes which advised safeguards its "
+        "organisation implemented, planned or declined; the demo stands in for it"
+    ),
 }
 
 # Who sends to and who receives from each topic.
@@ -95,6 +112,10 @@ _ROUTES: tuple[tuple[str, str, TopicSpec], ...] = (
     ("processors", "receive", CONSENT_DECISIONS),
     ("risk_tools", "send", RISK_SCORES),
     ("processors", "receive", RISK_SCORES),
+    ("safeguards_tool", "send", SAFEGUARDS),
+    ("processors", "receive", SAFEGUARDS),
+    ("processors", "send", FEEDBACK),
+    ("risk_tools", "receive", FEEDBACK),
     ("processors", "send", LEDGER_COMMANDS),
     ("ledger_gateway", "receive", LEDGER_COMMANDS),
     ("ledger_gateway", "send", LEDGER_BLOCKS),

@@ -17,7 +17,8 @@ from schemas.codes import (
     upcast_free_text_reason,
 )
 from schemas.envelope import Envelope, Message, OrgId, PatientPseudonym, TransferId
-from schemas.risk import OrganisationPolicy, RiskAssessment
+from schemas.risk import OrganisationPolicy, RecordedAssessment
+from schemas.safeguards import SafeguardResult
 from schemas.states import TransferState
 from schemas.transitions import Action
 
@@ -34,7 +35,12 @@ class SetPolicyTx(Message):
 
 class RecordRiskScoreTx(Message):
     op: Literal["record_risk_score"] = "record_risk_score"
-    assessment: RiskAssessment
+    assessment: RecordedAssessment
+
+
+class RecordSafeguardsTx(Message):
+    op: Literal["record_safeguards"] = "record_safeguards"
+    result: SafeguardResult
 
 
 class CreateTransferTx(Message):
@@ -81,6 +87,7 @@ class FlagReviewOverdueTx(Message):
 Transaction = Annotated[
     SetPolicyTx
     | RecordRiskScoreTx
+    | RecordSafeguardsTx
     | CreateTransferTx
     | AuditRiskTx
     | ApplyActionTx
@@ -102,10 +109,18 @@ class LedgerCommand(Envelope):
 
 
 class RiskScoresUsed(Message):
+    """One organisation's assessment an audit decided on: the evidence, by its id.
+
+    ``assessment_id`` and ``valid_until`` are None for scores from before assessments
+    named themselves."""
+
     org_id: OrgId
     cybersecurity_score: int
     privacy_score: int
     assessed_at: AwareDatetime
+    assessment_id: str | None = None
+    source: str | None = None
+    valid_until: AwareDatetime | None = None
 
 
 class Transition(Message):
@@ -169,7 +184,8 @@ class TxResult(Message):
     op: str
     transfer: Transfer | None = None
     policy: OrganisationPolicy | None = None
-    assessment: RiskAssessment | None = None
+    assessment: RecordedAssessment | None = None
+    safeguards: SafeguardResult | None = None
 
 
 # ---- reports on curex.ledger.blocks ------------------------------------------------

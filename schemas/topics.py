@@ -1,8 +1,9 @@
 """Kafka topic names and how each is laid out.
 
-Two families have a topic per organisation, so the broker's ACLs can tell organisations
-apart: ``curex.ledger.commands.<org>`` (only that organisation's gateway reads it) and
-``curex.risk.scores.<org>`` (only that organisation's assessment feed writes it).
+Some families have a topic per organisation, so the broker's ACLs can tell organisations
+apart: ``curex.ledger.commands.<org>`` (only that organisation's gateway reads it),
+``curex.risk.scores.<org>`` and ``curex.safeguards.<org>`` (only that organisation's
+assessment feeds write them) and ``curex.feedback.<org>`` (only its feeds read it).
 """
 
 from dataclasses import dataclass, replace
@@ -61,6 +62,20 @@ LEDGER_BLOCKS = TopicSpec(
     "transfer id",
     "committed ledger transactions with block number and tx id, and contract rejections",
 )
+SAFEGUARDS = TopicSpec(
+    "curex.safeguards",
+    1,
+    "organisation id",
+    "an organisation's safeguard results, from its own optimal-safeguards tool",
+    per_org=True,
+)
+FEEDBACK = TopicSpec(
+    "curex.feedback",
+    1,
+    "organisation id",
+    "finished transfers as counts and outcome codes, for the organisation's assessment tools",
+    per_org=True,
+)
 NOTIFICATIONS = TopicSpec("curex.notifications", 6, "recipient id", "what the notifier delivers")
 DEADLETTER = TopicSpec(
     "curex.deadletter",
@@ -73,6 +88,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TRANSFER_REQUESTS,
     CONSENT_DECISIONS,
     RISK_SCORES,
+    SAFEGUARDS,
+    FEEDBACK,
     LEDGER_COMMANDS,
     LEDGER_BLOCKS,
     NOTIFICATIONS,
@@ -91,7 +108,7 @@ def concrete_topics(network: Network) -> tuple[TopicSpec, ...]:
     for topic in ALL_TOPICS:
         if topic is LEDGER_COMMANDS:
             topics += [topic.for_org(org) for org in network.members]
-        elif topic is RISK_SCORES:
+        elif topic in (RISK_SCORES, SAFEGUARDS, FEEDBACK):
             topics += [topic.for_org(org) for org in risk_orgs(network)]
         else:
             topics.append(topic)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from keycloak import KeycloakAdmin
 
+from curex.assessments import assessment
 from curex.block_watch import BlockWatcher
 from curex.bus import observer_access, open_bus
 from curex.stack_settings import processor_settings
@@ -22,7 +23,6 @@ from schemas import (
     Actor,
     CreateTransfer,
     OrganisationPolicy,
-    RiskAssessment,
     Role,
     TransactionCommitted,
     pseudonymise,
@@ -37,6 +37,9 @@ TEST_ORGS = {
     "TS-SOURCE": "ES-SERMAS",
     "TS-FAST-EXPIRY": "ES-SERMAS",
     "TS-RISKY": "ES-SERMAS",
+    # The assessment record's tests change these organisations' scores and safeguards.
+    "TS-EXPIRING": "ES-SERMAS",
+    "TS-AUDITED": "SE-KI",
 }
 os.environ.setdefault("CUREX_LEDGER_HOSTING", json.dumps(TEST_ORGS))
 
@@ -155,9 +158,7 @@ async def world(
             ),
             system_actor(org),
         )
-        await publisher.publish_risk_assessment(
-            RiskAssessment(org_id=org, cybersecurity_score=score, privacy_score=score, source="CAT")
-        )
+        await publisher.publish_risk_assessment(assessment(org, score, score))
         records.add_patient(org, world.patient_id)
     orgs = [world.requesting, world.source, world.source_fast_expiry, world.risky]
     await watcher.wait_until(

@@ -2,6 +2,7 @@
 
 import uuid
 
+from curex.assessments import assessment
 from schemas import (
     Actor,
     CreateTransferTx,
@@ -9,7 +10,6 @@ from schemas import (
     OrganisationPolicy,
     PurposeOfUse,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
 )
@@ -28,7 +28,7 @@ def seed_commands() -> list[LedgerCommand]:
         policy = OrganisationPolicy(
             org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
         )
-        score = RiskAssessment(org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT")
+        score = assessment(org, 90, 90)
         commands.append(
             LedgerCommand(correlation_id=org, actor=_system(org), tx=SetPolicyTx(policy=policy))
         )

@@ -1,5 +1,6 @@
 """Give the bench organisations passing policies and scores, and the patient records."""
 
+from curex.assessments import assessment
 from curex.bench.errors import BenchError
 from curex.bench.workload import BenchWorld
 from curex.block_watch import BlockWatcher
@@ -11,7 +12,6 @@ from schemas import (
     CommandRejected,
     LedgerReport,
     OrganisationPolicy,
-    RiskAssessment,
     TransactionCommitted,
 )
 
@@ -37,9 +37,7 @@ async def seed(
             org_id=org, min_cybersecurity=50, min_privacy=50, consent_time_limit_s=3600
         )
         await publisher.publish_policy(policy, system_actor(org))
-        await publisher.publish_risk_assessment(
-            RiskAssessment(org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT")
-        )
+        await publisher.publish_risk_assessment(assessment(org, 90, 90))
     try:
         await watcher.wait_until(list(world.orgs), _seeded_or_refused, within)
     except WaitTimedOut as exc:

@@ -11,10 +11,12 @@ from schemas.network import Network
 from schemas.topics import (
     CONSENT_DECISIONS,
     DEADLETTER,
+    FEEDBACK,
     LEDGER_BLOCKS,
     LEDGER_COMMANDS,
     NOTIFICATIONS,
     RISK_SCORES,
+    SAFEGUARDS,
     TRANSFER_REQUESTS,
     risk_orgs,
 )
@@ -59,6 +61,15 @@ def feed_principal(org: str) -> str:
     return f"risk-feed-{org.lower()}"
 
 
+def safeguards_feed_principal(org: str) -> str:
+    return f"safeguards-feed-{org.lower()}"
+
+
+def feedback_group(org: str) -> str:
+    """The consumer group an organisation's assessment tools read their feedback in."""
+    return f"curex-feedback-{org.lower()}"
+
+
 def operator_principal(org: str) -> str:
     return f"operator-{org.lower()}"
 
@@ -79,6 +90,8 @@ def grants(network: Network) -> list[Grant]:
     """Every ACL of the installation."""
     commands = f"{LEDGER_COMMANDS.name}."
     scores = f"{RISK_SCORES.name}."
+    safeguards = f"{SAFEGUARDS.name}."
+    feedback = f"{FEEDBACK.name}."
     table: list[Grant] = [
         *_writes(APPLICATIONS_SERVER, TRANSFER_REQUESTS.name, CONSENT_DECISIONS.name),
         # The Applications Server's live notifications follow the blocks (no group).
@@ -91,6 +104,8 @@ def grants(network: Network) -> list[Grant]:
             CONSENT_DEADLINES_TOPIC,
         ),
         Grant(PROCESSORS, Resource.TOPIC, scores, Operation.READ, prefixed=True),
+        Grant(PROCESSORS, Resource.TOPIC, safeguards, Operation.READ, prefixed=True),
+        Grant(PROCESSORS, Resource.TOPIC, feedback, Operation.WRITE, prefixed=True),
         Grant(PROCESSORS, Resource.TOPIC, commands, Operation.WRITE, prefixed=True),
         *_writes(PROCESSORS, DEADLETTER.name, CONSENT_DEADLINES_TOPIC),
         Grant(PROCESSORS, Resource.TOPIC, CONSENT_DEADLINES_TOPIC, Operation.CREATE),
@@ -121,7 +136,13 @@ def grants(network: Network) -> list[Grant]:
             *_writes(operator_principal(org), LEDGER_COMMANDS.for_org(org).name),
         ]
     for org in risk_orgs(network):
-        table += _writes(feed_principal(org), RISK_SCORES.for_org(org).name)
+        table += [
+            *_writes(feed_principal(org), RISK_SCORES.for_org(org).name),
+            # The assessment tools (CAT, PAT) read how their organisation's transfers end.
+            *_reads(feed_principal(org), FEEDBACK.for_org(org).name),
+            _group(feed_principal(org), feedback_group(org), prefixed=False),
+            *_writes(safeguards_feed_principal(org), SAFEGUARDS.for_org(org).name),
+        ]
     return sorted(table, key=lambda g: (g.principal, g.resource.value, g.name, g.operation.value))
 
 

@@ -10,8 +10,10 @@ command under a used ``event_id`` is refused.
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
+from pydantic import TypeAdapter
 from schemas import (
     AUDIT_ACTIONS,
     GDPR_VITAL_INTERESTS,
@@ -25,21 +27,28 @@ from schemas import (
     OrganisationPolicy,
     Party,
     PurposeOfUse,
+    RecordedAssessment,
     RecordReviewVerdictTx,
     RecordRiskScoreTx,
+    RecordSafeguardsTx,
     RiskAssessment,
     RiskScoresUsed,
     Role,
+    SafeguardAudit,
+    SafeguardDeclaration,
+    SafeguardResult,
     SetPolicyTx,
     Transaction,
     Transfer,
     TransferState,
+    TransferTouch,
     Transition,
     TxResult,
     rule_for,
 )
 from schemas.network import Network
 from schemas.parties import parties_of
+from schemas.risk import RiskAssessmentV1
 
 from ledger_gateway.chaincode.errors import (
     ConditionNotMet,
@@ -66,10 +75,15 @@ from ledger_gateway.chaincode.state_store import (
 TRANSFER = "transfer"
 POLICY = "policy"
 RISK = "risk"
+SAFEGUARDS = "safeguards"
 IDEMPOTENCY = "processed"
 BY_REQUESTING_ORG = "by-requesting-org"
 BY_SOURCE_ORG = "by-source-org"
 BY_PATIENT = "by-patient"
+_ORG_INDEXES: tuple[tuple[str, Literal["requesting", "source"]], ...] = (
+    (BY_REQUESTING_ORG, "requesting"),
+    (BY_SOURCE_ORG, "source"),
+)
 EMERGENCIES = "emergencies"  # (org, professional, UTC day) -> emergencies declared
 _INDEX_VALUE = b"\x00"  # Fabric refuses empty values
 # How far ahead of the transaction's time an assessment may be dated (clock skew).
@@ -144,6 +158,8 @@ class TransferContract:
                 return self._set_policy(actor, tx.policy)
             case RecordRiskScoreTx():
                 return self._record_risk_score(actor, tx.assessment)
+            case RecordSafeguardsTx():
+                return self._record_safeguards(actor, tx.result)
             case CreateTransferTx():
                 return self._create(actor, tx)
             case AuditRiskTx():
@@ -162,10 +178,11 @@ class TransferContract:
         self._put(composite_key(POLICY, policy.org_id), policy.model_dump_json().encode())
         return TxResult(tx_id=self._store.get_tx_id(), op="set_policy", policy=policy)
 
-    def _record_risk_score(self, actor: Actor, assessment: RiskAssessment) -> TxResult:
+    def _record_risk_score(self, actor: Actor, assessment: RecordedAssessment) -> TxResult:
         self._require_org_operator(actor, assessment.org_id)
-        if assessment.assessed_at > self._store.get_tx_timestamp() + MAX_ASSESSMENT_SKEW:
-            raise InvalidArgument("the assessment is dated in the future")
+        if isinstance(assessment, RiskAssessmentV1):
+            raise InvalidArgument("a risk assessment must state its validity (schema version 2)")
+        self._check_not_future(assessment.assessed_at)
         key = composite_key(RISK, assessment.org_id)
         latest = self.risk_assessment(assessment.org_id)
         # Out-of-order delivery must not replace a newer assessment with an older one.
@@ -174,6 +191,20 @@ class TransferContract:
         return TxResult(
             tx_id=self._store.get_tx_id(), op="record_risk_score", assessment=assessment
         )
+
+    def _record_safeguards(self, actor: Actor, result: SafeguardResult) -> TxResult:
+        self._require_org_operator(actor, result.org_id)
+        self._check_not_future(result.assessed_at)
+        key = composite_key(SAFEGUARDS, result.org_id)
+        latest = self._safeguards_now(result.org_id)
+        # As for scores: a result delivered late never replaces a newer declaration.
+        if latest is None or result.assessed_at >= latest.assessed_at:
+            self._put(key, result.model_dump_json().encode())
+        return TxResult(tx_id=self._store.get_tx_id(), op="record_safeguards", safeguards=result)
+
+    def _check_not_future(self, assessed_at: datetime) -> None:
+        if assessed_at > self._store.get_tx_timestamp() + MAX_ASSESSMENT_SKEW:
+            raise InvalidArgument("the assessment is dated in the future")
 
     @staticmethod
     def _require_org_operator(actor: Actor, org_id: str) -> None:
@@ -248,19 +279,10 @@ class TransferContract:
         orgs = (transfer.requesting_org, transfer.source_org)
         policies = {org: self.policy(org) for org in orgs}
         scores = {org: self.risk_assessment(org) for org in orgs}
-        decision = audit(policies, scores)
+        decision = audit(policies, scores, self._store.get_tx_timestamp())
         action = Action.ACCEPT_RISK if decision.accepted else Action.REJECT_RISK
         check_permitted(transfer.state, action, actor, parties_of(actor, transfer))
-        used = tuple(
-            RiskScoresUsed(
-                org_id=org,
-                cybersecurity_score=s.cybersecurity_score,
-                privacy_score=s.privacy_score,
-                assessed_at=s.assessed_at,
-            )
-            for org, s in scores.items()
-            if s is not None
-        )
+        used = tuple(_evidence(org, s) for org, s in scores.items() if s is not None)
         updates: dict[str, object] = {}
         if decision.accepted:
             source_policy = policies[transfer.source_org]
@@ -363,9 +385,52 @@ class TransferContract:
         raw = self._store.get_state(composite_key(POLICY, org_id))
         return None if raw is None else OrganisationPolicy.model_validate_json(raw)
 
-    def risk_assessment(self, org_id: str) -> RiskAssessment | None:
+    def risk_assessment(self, org_id: str) -> RecordedAssessment | None:
         raw = self._store.get_state(composite_key(RISK, org_id))
-        return None if raw is None else RiskAssessment.model_validate_json(raw)
+        return None if raw is None else _RECORDED_ASSESSMENT.validate_json(raw)
+
+    def safeguard_audit(self, org_id: str, at: datetime, limit: int = 500) -> SafeguardAudit:
+        """What ``org_id`` had declared at ``at`` by the ledger's clock, and the transfers
+        (at most ``limit``, the latest) with a transition at or after ``at``."""
+        return SafeguardAudit(
+            org_id=org_id,
+            at=at,
+            declaration=self._declaration_at(org_id, at),
+            transfers=tuple(self._transfers_since(org_id, at)[-limit:]),
+        )
+
+    def _safeguards_now(self, org_id: str) -> SafeguardResult | None:
+        raw = self._store.get_state(composite_key(SAFEGUARDS, org_id))
+        return None if raw is None else SafeguardResult.model_validate_json(raw)
+
+    def _declaration_at(self, org_id: str, at: datetime) -> SafeguardDeclaration | None:
+        # The ledger's time, not the tool's: a declaration cannot be backdated.
+        found: SafeguardDeclaration | None = None
+        for entry in self._store.get_history_for_key(composite_key(SAFEGUARDS, org_id)):
+            if entry.timestamp > at:
+                break
+            if entry.value is not None:
+                result = SafeguardResult.model_validate_json(entry.value)
+                found = SafeguardDeclaration.of(result, entry.tx_id, entry.timestamp)
+        return found
+
+    def _transfers_since(self, org_id: str, at: datetime) -> list[TransferTouch]:
+        touched: list[TransferTouch] = []
+        for index, role in _ORG_INDEXES:
+            for transfer_id in self.transfer_ids(index, org_id):
+                transfer = self.transfer(transfer_id)
+                if transfer is None or transfer.updated_at < at:
+                    continue
+                touched.append(
+                    TransferTouch(
+                        transfer_id=transfer.transfer_id,
+                        role=role,
+                        state=transfer.state,
+                        created_at=transfer.created_at,
+                        updated_at=transfer.updated_at,
+                    )
+                )
+        return sorted(touched, key=lambda t: (t.created_at, t.transfer_id))
 
     def history(self, transfer_id: str) -> list[tuple[str, Transition]]:
         """Every transition of a transfer with the id of the transaction that made it."""
@@ -476,3 +541,20 @@ class TransferContract:
 
     def _result(self, op: str, transfer: Transfer) -> TxResult:
         return TxResult(tx_id=self._store.get_tx_id(), op=op, transfer=transfer)
+
+
+_RECORDED_ASSESSMENT: TypeAdapter[RecordedAssessment] = TypeAdapter(RecordedAssessment)
+
+
+def _evidence(org: str, score: RecordedAssessment) -> RiskScoresUsed:
+    """What the transition records of an assessment it used: enough to find the report."""
+    named = score if isinstance(score, RiskAssessment) else None
+    return RiskScoresUsed(
+        org_id=org,
+        cybersecurity_score=score.cybersecurity_score,
+        privacy_score=score.privacy_score,
+        assessed_at=score.assessed_at,
+        assessment_id=named.assessment_id if named else None,
+        source=score.source,
+        valid_until=named.valid_until if named else None,
+    )

@@ -1,8 +1,9 @@
 """The risk audit decision: both organisations' latest scores against both policies."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from schemas import OrganisationPolicy, RiskAssessment
+from schemas import OrganisationPolicy, RecordedAssessment, RiskAssessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,11 +14,13 @@ class AuditDecision:
 
 def audit(
     policies: dict[str, OrganisationPolicy | None],
-    scores: dict[str, RiskAssessment | None],
+    scores: dict[str, RecordedAssessment | None],
+    now: datetime,
 ) -> AuditDecision:
-    """Accept only when every party's scores meet every party's thresholds.
+    """Accept only when every party's unexpired scores meet every party's thresholds.
 
-    A missing policy or assessment rejects: the audit cannot vouch for what it cannot see.
+    A missing policy or assessment rejects: the audit cannot vouch for what it cannot see;
+    nor for an assessment past its validity, or one that never stated a validity.
     """
     for org, policy in sorted(policies.items()):
         if policy is None:
@@ -25,6 +28,9 @@ def audit(
     for org, score in sorted(scores.items()):
         if score is None:
             return AuditDecision(False, f"no risk assessment recorded for {org}")
+    stale = _stale(scores, now)
+    if stale:
+        return AuditDecision(False, "; ".join(stale))
     failures: list[str] = []
     for org, score in sorted(scores.items()):
         assert score is not None
@@ -48,3 +54,16 @@ def audit(
         if s is not None
     )
     return AuditDecision(True, f"both organisations meet both policies ({summary})")
+
+
+def _stale(scores: dict[str, RecordedAssessment | None], now: datetime) -> list[str]:
+    stale: list[str] = []
+    for org, score in sorted(scores.items()):
+        if not isinstance(score, RiskAssessment):
+            stale.append(f"{org}'s risk assessment states no validity period")
+        elif score.expired(now):
+            stale.append(
+                f"{org}'s risk assessment {score.assessment_id} expired at "
+                f"{score.valid_until.isoformat()}"
+            )
+    return stale

@@ -43,7 +43,7 @@ from ledger_gateway.port import (
     SignedPage,
     VerifyReport,
 )
-from schemas import LedgerHistoryItem, Transfer
+from schemas import LedgerHistoryItem, SafeguardAudit, Transfer
 from schemas.network import Network
 
 _SCHEMA = """
@@ -356,6 +356,9 @@ class EmbeddedLedger:
 
     def transfer_ids(self, index: str, value: str) -> list[str]:
         return self._read_contract().transfer_ids(index, value)
+
+    def safeguard_audit(self, org_id: str, at: datetime) -> SafeguardAudit:
+        return self._read_contract().safeguard_audit(org_id, at)
 
     # ---- integrity ------------------------------------------------------------------
 

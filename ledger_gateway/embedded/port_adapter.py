@@ -6,6 +6,7 @@ time, so calls on one adapter are serialised. Give each concurrent user its own 
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,7 +14,7 @@ from ledger_gateway.embedded.ledger import EmbeddedLedger
 from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.signing import CommandSigner, Membership
 from ledger_gateway.port import BlockView, CommittedTx, Outcome, SignedPage, VerifyReport
-from schemas import LedgerCommand, LedgerHistoryItem, Transfer
+from schemas import LedgerCommand, LedgerHistoryItem, SafeguardAudit, Transfer
 from schemas.network import Network
 
 T = TypeVar("T")
@@ -67,6 +68,9 @@ class EmbeddedLedgerPort:
 
     async def history(self, transfer_id: str) -> list[LedgerHistoryItem]:
         return await self._run(lambda: self.ledger.history(transfer_id))
+
+    async def safeguard_audit(self, org_id: str, at: datetime) -> SafeguardAudit:
+        return await self._run(lambda: self.ledger.safeguard_audit(org_id, at))
 
     async def height(self) -> int:
         return await self._run(self.ledger.height)

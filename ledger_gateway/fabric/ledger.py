@@ -21,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 import structlog
@@ -55,7 +56,14 @@ from ledger_gateway.port import (
     Rejected,
     VerifyReport,
 )
-from schemas import LedgerCommand, LedgerHistoryItem, Transfer, Transition, TxResult
+from schemas import (
+    LedgerCommand,
+    LedgerHistoryItem,
+    SafeguardAudit,
+    Transfer,
+    Transition,
+    TxResult,
+)
 
 log = structlog.get_logger()
 
@@ -311,6 +319,12 @@ class FabricLedger:
             )
             for entry, block in zip(entries, blocks, strict=True)
         ]
+
+    async def safeguard_audit(self, org_id: str, at: datetime) -> SafeguardAudit:
+        raw = await self._reader_client.evaluate(
+            self._chaincode, "safeguard_audit", [org_id, at.isoformat()]
+        )
+        return SafeguardAudit.model_validate_json(raw)
 
     async def block(self, number: int) -> BlockView | None:
         if number < 0 or number >= await self.height():

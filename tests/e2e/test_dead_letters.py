@@ -9,19 +9,27 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from curex.assessments import safeguards
 from curex.block_watch import BlockWatcher, reached
 from curex.bus import observer_access
-from infra.kafka.principals import APPLICATIONS_SERVER, feed_principal
+from infra.kafka.principals import APPLICATIONS_SERVER, feed_principal, safeguards_feed_principal
 from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
 from producers.publisher import CommandPublisher
-from schemas import DeadLetter, TransferState
-from schemas.topics import CONSENT_DECISIONS, DEADLETTER, RISK_SCORES, TRANSFER_REQUESTS
+from schemas import DeadLetter, RiskAssessmentV1, SafeguardStatus, TransferState
+from schemas.topics import (
+    CONSENT_DECISIONS,
+    DEADLETTER,
+    RISK_SCORES,
+    SAFEGUARDS,
+    TRANSFER_REQUESTS,
+)
 from service_runtime.kafka_access import KafkaAccess
 from tests.conftest import SessionWorld
 
 pytestmark = pytest.mark.integration
 PER_TOPIC = 1000
+FREE_TEXT_BASE = safeguards("TS-SOURCE", {"ISO27001-A.8.24": SafeguardStatus.DECLINED})
 
 
 def malformed_values(i: int, world: SessionWorld) -> bytes:
@@ -44,6 +52,20 @@ def malformed_values(i: int, world: SessionWorld) -> bytes:
         json.dumps({**valid_shape, "unexpected": True}).encode(),
         json.dumps([1, 2, 3]).encode(),
         json.dumps({"org_id": "not an org", "cybersecurity_score": 500}).encode(),
+        # A score of the first form: two numbers, no validity, no evidence.
+        RiskAssessmentV1(
+            org_id=world.source, cybersecurity_score=90, privacy_score=90, source="CAT"
+        )
+        .model_dump_json()
+        .encode(),
+        # A safeguard result whose "code" is free text.
+        json.dumps(
+            {
+                **FREE_TEXT_BASE.model_dump(mode="json"),
+                "org_id": world.source,
+                "safeguards": [{"code": "we never encrypt laptops", "status": "declined"}],
+            }
+        ).encode(),
     ]
     return kinds[i % len(kinds)]
 
@@ -71,6 +93,9 @@ async def test_malformed_messages_on_every_input_topic_are_dead_lettered_and_val
         TRANSFER_REQUESTS.name: kafka_access(stack, APPLICATIONS_SERVER),
         CONSENT_DECISIONS.name: kafka_access(stack, APPLICATIONS_SERVER),
         RISK_SCORES.for_org(world.source).name: kafka_access(stack, feed_principal(world.source)),
+        SAFEGUARDS.for_org(world.source).name: kafka_access(
+            stack, safeguards_feed_principal(world.source)
+        ),
     }
     sent: dict[bytes, tuple[str, bytes]] = {}
     placed: dict[bytes, tuple[int, int]] = {}

@@ -22,11 +22,13 @@ from infra.postgres.server import cluster_dir
 from infra.settings import InfraSettings
 from ledger_gateway.embedded.codec import unpack
 from ledger_gateway.settings import GatewaySettings
+from processors.feedback import feedback_for
 from processors.records import LocalRecordsStore
 from producers.publisher import CommandPublisher
 from schemas import DeadLetter, RevokeConsent, TransferState
-from schemas.topics import DEADLETTER, TRANSFER_REQUESTS
+from schemas.topics import DEADLETTER, FEEDBACK, TRANSFER_REQUESTS
 from tests.conftest import SessionWorld
+from tests.e2e.test_assessment_record import feedback_records
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +104,30 @@ async def test_a_canary_patient_id_is_found_nowhere_in_ledger_kafka_or_logs(
     assert files_containing(stack.logs_dir, needle) == []
     # The check can find what is there: the records system does hold the id.
     assert files_containing(settings.records_dir, needle) != []
+    await feedback_holds_no_identifier(stack, watcher, tid, world.pseudonym(canary))
+
+
+async def feedback_holds_no_identifier(
+    stack: InfraSettings, watcher: BlockWatcher, transfer_id: str, pseudonym: str
+) -> None:
+    """The finished transfer's feedback reached both organisations' topics, and neither
+    topic's files hold the transfer's id, the patient's pseudonym or a person's id."""
+    final = watcher.committed(transfer_id)[-1]
+    assert final.result.transfer is not None
+    actors = {
+        r.result.transfer.last_transition.actor.user_id
+        for r in watcher.committed(transfer_id)
+        if r.result.transfer is not None
+    }
+    for record in feedback_for(final.tx_id, final.result.transfer):
+        topic = FEEDBACK.for_org(record.org_id).name
+        found = await feedback_records(stack, record.org_id, {record.event_id}, within=60)
+        assert len(found) == 1, topic
+        topic_files = stack.kafka_data_dir / f"{topic}-0"
+        # The scan reads where the record is: it finds the record's own id there.
+        assert files_containing(topic_files, str(record.event_id).encode()) != [], topic
+        for identifier in {transfer_id, pseudonym, final.tx_id, *actors}:
+            assert files_containing(topic_files, identifier.encode()) == [], (topic, identifier)
 
 
 async def test_a_canary_patient_id_sent_to_the_rest_api_is_found_nowhere_but_in_pseudonym_form(

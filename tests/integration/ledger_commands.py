@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+from curex.assessments import assessment
 from curex.org_ledgers import OrgLedgers, scratch_keys
 from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
 from ledger_gateway.port import Committed, Ledger, Outcome
@@ -14,7 +15,6 @@ from schemas import (
     Party,
     PurposeOfUse,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
     Transaction,
@@ -78,11 +78,7 @@ def seed_commands() -> list[LedgerCommand]:
         commands.append(
             command(
                 system(org),
-                RecordRiskScoreTx(
-                    assessment=RiskAssessment(
-                        org_id=org, cybersecurity_score=80, privacy_score=80, source="CAT"
-                    )
-                ),
+                RecordRiskScoreTx(assessment=assessment(org, 80, 80)),
                 org,
             )
         )

@@ -13,15 +13,19 @@ from infra.kafka.principals import (
     APPLICATIONS_SERVER,
     PROCESSORS,
     feed_principal,
+    feedback_group,
     gateway_principal,
+    safeguards_feed_principal,
 )
 from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
 from schemas.topics import (
     CONSENT_DECISIONS,
+    FEEDBACK,
     LEDGER_BLOCKS,
     LEDGER_COMMANDS,
     RISK_SCORES,
+    SAFEGUARDS,
     TRANSFER_REQUESTS,
 )
 from service_runtime.kafka_access import KafkaAccess
@@ -89,6 +93,10 @@ async def test_a_wrong_password_is_refused(kafka: InfraSettings) -> None:
         (PROCESSORS, LEDGER_BLOCKS.name),
         (gateway_principal(TREATING), LEDGER_COMMANDS.for_org(HOME).name),
         (feed_principal(TREATING), RISK_SCORES.for_org(HOME).name),
+        (feed_principal(HOME), SAFEGUARDS.for_org(HOME).name),
+        (safeguards_feed_principal(TREATING), SAFEGUARDS.for_org(HOME).name),
+        (safeguards_feed_principal(HOME), RISK_SCORES.for_org(HOME).name),
+        (feed_principal(HOME), FEEDBACK.for_org(HOME).name),
     ],
 )
 async def test_a_principal_cannot_write_a_topic_it_does_not_produce(
@@ -116,6 +124,32 @@ async def test_a_gateway_cannot_read_another_organisations_commands(kafka: Infra
             await _consume(consumer)
     finally:
         await consumer.stop()
+
+
+async def test_an_assessment_tool_reads_its_own_feedback_and_no_one_elses(
+    kafka: InfraSettings,
+) -> None:
+    own = AIOKafkaConsumer(
+        FEEDBACK.for_org(HOME).name,
+        **kafka_access(kafka, feed_principal(HOME)).client_options(),
+        group_id=feedback_group(HOME),
+        auto_offset_reset="earliest",
+    )
+    try:
+        await own.start()
+        await own.getmany(timeout_ms=2000)  # authorised: no error, whatever it holds
+    finally:
+        await own.stop()
+    other = AIOKafkaConsumer(
+        FEEDBACK.for_org(HOME).name,
+        **kafka_access(kafka, feed_principal(TREATING)).client_options(),
+        group_id=feedback_group(TREATING),
+    )
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await _consume(other)
+    finally:
+        await other.stop()
 
 
 async def test_a_principal_cannot_join_another_services_group(kafka: InfraSettings) -> None:

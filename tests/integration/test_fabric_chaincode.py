@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from curex.assessments import assessment
 from infra.settings import InfraSettings
 from infra.stack import stack_status
 from infra.testing import ensure_stack
@@ -28,7 +29,6 @@ from schemas import (
     LedgerCommand,
     PurposeOfUse,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     Transaction,
     TransferState,
@@ -144,11 +144,7 @@ async def test_an_organisation_without_a_peer_is_signed_for_by_its_configured_ho
     org = "TS-SOURCE"
     scores = _command(
         _system(org),
-        RecordRiskScoreTx(
-            assessment=RiskAssessment(
-                org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT"
-            )
-        ),
+        RecordRiskScoreTx(assessment=assessment(org, 90, 90)),
     )
     es, se = fabric.client_for(SOURCE), fabric.client_for(REQUESTING)
     with pytest.raises(ContractRejected) as other_member:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from curex.demo import DEMO_POLICIES, DEMO_SCORES
+from curex.demo import DEMO_POLICIES, demo_assessments
 from curex.org_ledgers import OrgLedgers
 from infra.settings import InfraSettings
 from ledger_gateway.port import Committed, Ledger, Rejected
@@ -78,8 +78,7 @@ async def ledgers(stack: InfraSettings) -> AsyncIterator[OrgLedgers]:
         for policy in DEMO_POLICIES:
             command = _command(system_actor(policy.org_id), SetPolicyTx(policy=policy))
             assert isinstance(await _one(ledger, policy.org_id, command), Committed)
-        for assessment in DEMO_SCORES:
-            fresh = assessment.model_copy(update={"assessed_at": utc_now()})
+        for fresh in demo_assessments():
             command = _command(system_actor(fresh.org_id), RecordRiskScoreTx(assessment=fresh))
             assert isinstance(await _one(ledger, fresh.org_id, command), Committed)
         yield ledger
@@ -149,7 +148,7 @@ VECTORS = (
         lambda t: _command(
             system_actor(HOME),
             RecordRiskScoreTx(
-                assessment=DEMO_SCORES[0].model_copy(
+                assessment=demo_assessments()[0].model_copy(
                     update={"assessed_at": utc_now() + timedelta(hours=1)}
                 )
             ),

@@ -4,6 +4,7 @@ import hashlib
 import uuid
 from datetime import timedelta
 
+from curex.assessments import assessment
 from ledger_gateway.chaincode import TransferContract
 from ledger_gateway.chaincode.contract import TRANSFER
 from ledger_gateway.chaincode.state_store import composite_key
@@ -17,7 +18,6 @@ from schemas import (
     Party,
     PurposeOfUse,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
     Transaction,
@@ -83,11 +83,7 @@ class World:
             )
             self.run(
                 system(org),
-                RecordRiskScoreTx(
-                    assessment=RiskAssessment(
-                        org_id=org, cybersecurity_score=cyber, privacy_score=privacy, source="CAT"
-                    )
-                ),
+                RecordRiskScoreTx(assessment=assessment(org, cyber, privacy)),
             )
 
     def create(self, transfer_id: str = "transfer-0001", *, emergency: bool = False) -> Transfer:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from curex.assessments import assessment
 from ledger_gateway.chaincode import composite_key
 from ledger_gateway.fabric.chaincode.functions import EVENT_NAME
 from schemas import (
@@ -17,7 +18,6 @@ from schemas import (
     LedgerCommand,
     OrganisationPolicy,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
     Transfer,
@@ -51,11 +51,7 @@ def policy(org: str) -> SetPolicyTx:
 
 
 def scores(org: str) -> RecordRiskScoreTx:
-    return RecordRiskScoreTx(
-        assessment=RiskAssessment(
-            org_id=org, cybersecurity_score=90, privacy_score=90, source="CAT"
-        )
-    )
+    return RecordRiskScoreTx(assessment=assessment(org, 90, 90))
 
 
 async def test_a_create_completes_with_the_result_and_the_event(peer: FakePeer) -> None:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from curex.assessments import assessment
 from ledger_gateway.chaincode import (
     BY_PATIENT,
     BY_REQUESTING_ORG,
@@ -20,7 +21,6 @@ from schemas import (
     OrganisationPolicy,
     Party,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
     TransferState,
@@ -68,11 +68,7 @@ def test_risk_rejection_names_the_failing_org_and_score() -> None:
     world.seed_orgs()
     world.run(
         system(SOURCE),
-        RecordRiskScoreTx(
-            assessment=RiskAssessment(
-                org_id=SOURCE, cybersecurity_score=41, privacy_score=95, source="CAT"
-            )
-        ),
+        RecordRiskScoreTx(assessment=assessment(SOURCE, 41, 95)),
     )
     world.create("t-reject-1")
     result = world.run(system(REQUESTING), AuditRiskTx(transfer_id="t-reject-1"))
@@ -175,11 +171,7 @@ def test_an_org_cannot_set_another_orgs_policy_or_scores() -> None:
     with pytest.raises(NotAParty):
         world.run(
             system(REQUESTING),
-            RecordRiskScoreTx(
-                assessment=RiskAssessment(
-                    org_id=SOURCE, cybersecurity_score=100, privacy_score=100, source="PAT"
-                )
-            ),
+            RecordRiskScoreTx(assessment=assessment(SOURCE, 100, 100, source="PAT")),
         )
 
 
@@ -188,13 +180,7 @@ def test_an_older_assessment_does_not_replace_a_newer_one() -> None:
     world.seed_orgs(cyber=90)
     latest = world.contract.risk_assessment(SOURCE)
     assert latest is not None
-    stale = RiskAssessment(
-        org_id=SOURCE,
-        cybersecurity_score=5,
-        privacy_score=5,
-        source="CAT",
-        assessed_at=latest.assessed_at - timedelta(days=1),
-    )
+    stale = assessment(SOURCE, 5, 5, assessed_at=latest.assessed_at - timedelta(days=1))
     world.run(system(SOURCE), RecordRiskScoreTx(assessment=stale))
     assert world.contract.risk_assessment(SOURCE) == latest
 

@@ -29,6 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from curex.assessments import assessment as score_of
 from ledger_gateway.chaincode import ContractError, HistoryEntry, TransferContract
 from schemas import (
     AUDIT_ACTIONS,
@@ -42,7 +43,6 @@ from schemas import (
     OrganisationPolicy,
     Party,
     RecordRiskScoreTx,
-    RiskAssessment,
     Role,
     SetPolicyTx,
     Transaction,
@@ -333,12 +333,10 @@ class ContractMachine(RuleBasedStateMachine):
 
     def _assess(self, org: str, safe: bool) -> None:
         score = 90 if safe else 10
-        assessment = RiskAssessment(
-            org_id=org,
-            cybersecurity_score=score,
-            privacy_score=score,
-            source="CAT",
-            assessed_at=self._tx_time(),
+        # Valid far beyond any clock the machine reaches: expiry has tests of its own.
+        at = self._tx_time()
+        assessment = score_of(
+            org, score, score, assessed_at=at, valid_until=at + timedelta(days=3650)
         )
         self._system_step(person(Role.SYSTEM, org), RecordRiskScoreTx(assessment=assessment))
         self.safe[org] = safe

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from curex.assessments import assessment
 from processors.intake import ledger_command_for, ledger_command_for_assessment
 from processors.reactions import expire_command, react
 from processors.records import InMemoryRecords
@@ -21,7 +22,6 @@ from schemas import (
     ReviewReason,
     ReviewVerdict,
     RevokeConsent,
-    RiskAssessment,
     Role,
     Transfer,
     TransferState,
@@ -139,8 +139,8 @@ def test_intake_keeps_the_commands_event_id_and_maps_each_type() -> None:
         assert mapped.tx.action is action
     world = World()
     world.seed_orgs()
-    assessment = RiskAssessment(org_id=SOURCE, cybersecurity_score=1, privacy_score=2, source="PAT")
-    recorded = ledger_command_for_assessment(assessment)
+    score = assessment(SOURCE, 1, 2, source="PAT")
+    recorded = ledger_command_for_assessment(score)
     assert isinstance(recorded.tx, RecordRiskScoreTx)
     assert recorded.actor.org == SOURCE
     assert not isinstance(recorded.tx, CreateTransferTx)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import typer
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
+from curex.assessments import assessment, safeguards
 from curex.schemas_cli import DEFAULT_EXPORT_DIR, export_drift, schemas_app
 from schemas import (
     Action,
@@ -34,17 +36,22 @@ from schemas import (
     RecordReviewVerdict,
     RecordReviewVerdictTx,
     RecordRiskScoreTx,
+    RecordSafeguardsTx,
     RefuseConsent,
     ReviewReason,
     ReviewVerdict,
     RevokeConsent,
-    RiskAssessment,
     RiskScoresUsed,
     Role,
+    SafeguardAudit,
+    SafeguardDeclaration,
+    SafeguardStatus,
     SetPolicyTx,
     TransactionCommitted,
     Transfer,
+    TransferFeedback,
     TransferState,
+    TransferTouch,
     Transition,
     TxResult,
     utc_now,
@@ -61,7 +68,11 @@ OFFICER = Actor(user_id="dpo.sermas", org="ES-SERMAS", role=Role.DPO)
 POLICY = OrganisationPolicy(
     org_id="SE-KI", min_cybersecurity=60, min_privacy=60, consent_time_limit_s=3600
 )
-ASSESSMENT = RiskAssessment(org_id="SE-KI", cybersecurity_score=80, privacy_score=75, source="CAT")
+ASSESSMENT = assessment("SE-KI", 80, 75, findings=("PATCH-LATENCY-30D",))
+SAFEGUARDS = safeguards(
+    "SE-KI",
+    {"ISO27001-A.8.24": SafeguardStatus.IMPLEMENTED, "NIS2-21.2.J": SafeguardStatus.PLANNED},
+)
 
 
 def _transfer() -> Transfer:
@@ -130,6 +141,37 @@ SAMPLES: list[tuple[str, BaseModel]] = [
     ("consent-decision.json", _command(RefuseConsent, actor=PATIENT)),
     ("consent-decision.json", _command(RevokeConsent, actor=PATIENT)),
     ("risk-assessment.json", ASSESSMENT),
+    ("safeguard-result.json", SAFEGUARDS),
+    (
+        "transfer-feedback.json",
+        TransferFeedback(
+            event_id=uuid.uuid4(),
+            org_id="SE-KI",
+            role="requesting",
+            outcome=TransferState.RISK_REJECTED,
+            action=Action.REJECT_RISK,
+            emergency=False,
+            hour=utc_now().replace(minute=0, second=0, microsecond=0),
+        ),
+    ),
+    (
+        "safeguard-audit.json",
+        SafeguardAudit(
+            org_id="SE-KI",
+            at=utc_now(),
+            declaration=SafeguardDeclaration.of(SAFEGUARDS, "tx-9", utc_now()),
+            transfers=(
+                TransferTouch(
+                    transfer_id=TRANSFER_ID,
+                    role="source",
+                    state=TransferState.CLOSED,
+                    created_at=utc_now(),
+                    updated_at=utc_now(),
+                ),
+            ),
+        ),
+    ),
+    ("ledger-command.json", _ledger_command(RecordSafeguardsTx(result=SAFEGUARDS))),
     ("organisation-policy.json", POLICY),
     ("ledger-command.json", _ledger_command(SetPolicyTx(policy=POLICY))),
     ("ledger-command.json", _ledger_command(RecordRiskScoreTx(assessment=ASSESSMENT))),
@@ -299,6 +341,22 @@ def test_exported_schema_rejects_a_raw_patient_identifier() -> None:
     create = SAMPLES[0][1].model_dump(mode="json")
     create["patient_pseudonym"] = "ES-1000001"
     assert not _validator("transfer-request.json").is_valid(create)
+
+
+def test_exported_schema_rejects_a_score_without_validity_or_evidence() -> None:
+    first_form = ASSESSMENT.model_dump(
+        mode="json", exclude={"assessment_id", "tool_version", "report_digest", "valid_until"}
+    )
+    assert not _validator("risk-assessment.json").is_valid({**first_form, "schema_version": 1})
+
+
+def test_exported_schemas_take_codes_not_free_text() -> None:
+    score = ASSESSMENT.model_dump(mode="json")
+    score["findings"] = ["patient J. Doe's record was exposed"]
+    assert not _validator("risk-assessment.json").is_valid(score)
+    result = SAFEGUARDS.model_dump(mode="json")
+    result["safeguards"][0]["code"] = "we encrypt most laptops"
+    assert not _validator("safeguard-result.json").is_valid(result)
 
 
 def test_exported_schema_rejects_an_unknown_field() -> None:

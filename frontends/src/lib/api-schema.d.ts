@@ -644,19 +644,31 @@ export interface components {
          * @enum {string}
          */
         ReviewVerdict: "justified" | "unjustified";
-        /** RiskScoresUsed */
+        /**
+         * RiskScoresUsed
+         * @description One organisation's assessment an audit decided on: the evidence, by its id.
+         *
+         *     ``assessment_id`` and ``valid_until`` are None for scores from before assessments
+         *     named themselves.
+         */
         RiskScoresUsed: {
             /**
              * Assessed At
              * Format: date-time
              */
             assessed_at: string;
+            /** Assessment Id */
+            assessment_id?: string | null;
             /** Cybersecurity Score */
             cybersecurity_score: number;
             /** Org Id */
             org_id: string;
             /** Privacy Score */
             privacy_score: number;
+            /** Source */
+            source?: string | null;
+            /** Valid Until */
+            valid_until?: string | null;
         };
         /**
          * Role

@@ -5,7 +5,8 @@
 - ``submit <LedgerCommand JSON>``: the command's transaction, once per ``event_id``;
 - ``transfer <id>``: the Transfer JSON, or an empty payload;
 - ``history <id>``: ``[{"tx_id": ..., "transition": {...}}, ...]``, oldest first;
-- ``transfer_ids <index> <value>``: a JSON list of transfer ids.
+- ``transfer_ids <index> <value>``: a JSON list of transfer ids;
+- ``safeguard_audit <org> <ISO 8601 time>``: the SafeguardAudit JSON.
 
 Identity: the proposal's creator (its MSP, which the peer authenticated) is the signer the
 contract checks: the member that hosts ``actor.org`` in the network's configuration. A
@@ -16,6 +17,7 @@ event carrying the TxResult.
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import structlog
 from fabric_protos.peer import chaincode_event_pb2, proposal_response_pb2
@@ -95,6 +97,7 @@ class TransferChaincode:
             "transfer": (1, self._transfer),
             "history": (1, self._history),
             "transfer_ids": (2, self._transfer_ids),
+            "safeguard_audit": (2, self._safeguard_audit),
         }
 
     def __call__(self, invocation: Invocation, link: PeerLink) -> Outcome:
@@ -161,3 +164,15 @@ class TransferChaincode:
             raise InvalidArgument(f"no index {index[:40]!r}")
         ids = TransferContract(store).transfer_ids(index, value)
         return _ok(json.dumps(ids, separators=(",", ":")).encode())
+
+    @staticmethod
+    def _safeguard_audit(store: StubStore, args: Sequence[str]) -> Outcome:
+        org_id, at_text = args
+        try:
+            at = datetime.fromisoformat(at_text)
+        except ValueError:
+            raise InvalidArgument("the audit time is not ISO 8601") from None
+        if at.tzinfo is None:
+            raise InvalidArgument("the audit time needs a UTC offset")
+        audit = TransferContract(store).safeguard_audit(org_id, at)
+        return _ok(audit.model_dump_json().encode())
