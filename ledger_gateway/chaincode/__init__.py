@@ -4,6 +4,7 @@ from ledger_gateway.chaincode.contract import (
     BY_PATIENT,
     BY_REQUESTING_ORG,
     BY_SOURCE_ORG,
+    RULES_VERSION,
     TransferContract,
     check_permitted,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "BY_PATIENT",
     "BY_REQUESTING_ORG",
     "BY_SOURCE_ORG",
+    "RULES_VERSION",
     "ConditionNotMet",
     "ContractError",
     "ContractFailure",

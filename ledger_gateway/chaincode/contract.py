@@ -88,6 +88,10 @@ EMERGENCIES = "emergencies"  # (org, professional, UTC day) -> emergencies decla
 _INDEX_VALUE = b"\x00"  # Fabric refuses empty values
 # How far ahead of the transaction's time an assessment may be dated (clock skew).
 MAX_ASSESSMENT_SKEW = timedelta(minutes=5)
+# The contract's rules, as a number a ledger stores with each transaction: raised whenever
+# the contract would decide a stored command differently (its checks, its results, its
+# writes), so a replay runs only the transactions today's rules made.
+RULES_VERSION = 3
 # The review time of an organisation that has set no policy.
 DEFAULT_REVIEW_TIME = timedelta(days=7)
 

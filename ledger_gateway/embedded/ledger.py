@@ -22,15 +22,19 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
-from ledger_gateway.chaincode import ContractError, ContractFailure, TransferContract
+from ledger_gateway.chaincode import (
+    RULES_VERSION,
+    ContractError,
+    ContractFailure,
+    TransferContract,
+)
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
-from ledger_gateway.embedded.codec import pack, unpack
+from ledger_gateway.embedded.codec import PACKED, pack, unpack
 from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.replay import (
     HistoryInOrder,
     replay_problem,
     state_problem,
-    stored_transaction,
 )
 from ledger_gateway.embedded.signing import Membership, SignedBatch, stored_command_digest
 from ledger_gateway.embedded.store import IN_BODY, PendingState, TxStateStore
@@ -189,6 +193,7 @@ class EmbeddedLedger:
                     "command": command.model_dump(mode="json"),
                     "signer": signer,
                     "result": result.model_dump(mode="json"),
+                    "rules": RULES_VERSION,
                     # The contract's values are JSON text: kept as text, they compress.
                     "writes": sorted([k, v.decode()] for k, v in store.writes.items()),
                 }
@@ -413,7 +418,8 @@ class EmbeddedLedger:
                 document = json.loads(unpack(bytes(body)))
             except ValueError:
                 return "a transaction of the block is not readable"
-            problem = replay_problem(self._conn, stored_transaction(document), history)
+            # Bodies stored before they were packed hold their writes in base64.
+            problem = replay_problem(self._conn, document, history, bytes(body)[:1] != PACKED)
             if problem is not None:
                 return problem
         return None

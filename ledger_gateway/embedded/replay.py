@@ -8,13 +8,19 @@ The state a replayed transaction reads comes from history rows already compared,
 replay holds no copy of the world in memory.
 """
 
+import base64
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger_gateway.chaincode import ContractError, HistoryEntry, TransferContract
+from ledger_gateway.chaincode import (
+    RULES_VERSION,
+    ContractError,
+    HistoryEntry,
+    TransferContract,
+)
 from ledger_gateway.embedded.codec import unpack
 from ledger_gateway.embedded.store import history_entry
 from schemas import LedgerCommand
@@ -150,12 +156,47 @@ class HistoryInOrder:
 
 
 def replay_problem(
-    conn: sqlite3.Connection, tx: StoredTransaction, history: HistoryInOrder
+    conn: sqlite3.Connection,
+    document: dict[str, Any],
+    history: HistoryInOrder,
+    base64_writes: bool = False,
 ) -> str | None:
-    """Run ``tx`` again; name what differs from the history rows (and result) stored for it."""
-    rows, stray = history.take(tx.block_number, tx.position)
+    """Check the history rows filed under a stored transaction: against its replay when
+    today's rules made it, else against the writes its (hash-covered) body recorded."""
+    tx_id = str(document["tx_id"])
+    rows, stray = history.take(int(document["block_number"]), int(document["position"]))
     if stray is not None:
         return f"history row of {stray!r} belongs to no transaction"
+    stored: set[tuple[str, str, str, bytes | None]] = set()
+    for key, row in rows:
+        entry = _resolved(conn, key, row)
+        stored.add((key, entry.tx_id, entry.timestamp.isoformat(), entry.value))
+    if document.get("rules") != RULES_VERSION:
+        # Made under other rules: today's contract may decide it differently, so the
+        # rows are held to what the transaction recorded it wrote.
+        timestamp = datetime.fromisoformat(document["timestamp"]).isoformat()
+        recorded = {
+            (
+                str(key),
+                tx_id,
+                timestamp,
+                base64.b64decode(value) if base64_writes else value.encode(),
+            )
+            for key, value in document["writes"]
+        }
+        if stored != recorded:
+            keys = sorted({row[0] for row in stored ^ recorded})
+            return (
+                f"history of transaction {tx_id!r} differs from its recorded writes at {keys[0]!r}"
+            )
+        return None
+    return _replayed_problem(conn, stored_transaction(document), stored)
+
+
+def _replayed_problem(
+    conn: sqlite3.Connection, tx: StoredTransaction, stored: set[tuple[str, str, str, bytes | None]]
+) -> str | None:
+    """Run ``tx`` again; name what differs from the history rows (and result) stored for it."""
     store = _StateBefore(conn, tx)
     command = tx.command
     # Transactions from before commands were signed name no signer.
@@ -168,10 +209,6 @@ def replay_problem(
         return f"transaction {tx.tx_id!r} does not replay: {error.code} {error.reason}"
     if tx.result is not None and result.model_dump(mode="json") != tx.result:
         return f"transaction {tx.tx_id!r} replays to another result than the one stored"
-    stored = set()
-    for key, row in rows:
-        entry = _resolved(conn, key, row)
-        stored.add((key, entry.tx_id, entry.timestamp.isoformat(), entry.value))
     replayed = {
         (key, tx.tx_id, tx.timestamp.isoformat(), value) for key, value in store.writes.items()
     }

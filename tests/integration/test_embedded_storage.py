@@ -75,6 +75,7 @@ def _to_the_format_before_packing(path: Path) -> None:
                     [key, base64.b64encode(value.encode()).decode()]
                     for key, value in document["writes"]
                 ]
+                del document["rules"]  # bodies named no rules version then
                 plain = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
                 conn.execute("UPDATE transactions SET body = ? WHERE rowid = ?", (plain, rowid))
                 bodies.append(plain)
@@ -139,3 +140,32 @@ def test_a_damaged_packed_body_fails_verification_naming_its_block(tmp_path: Pat
 
     assert not report.ok
     assert report.first_bad_block == block
+
+
+def test_a_history_row_forged_in_a_ledger_from_before_is_held_to_the_recorded_writes(
+    tmp_path: Path,
+) -> None:
+    """No replay for transactions made under other rules: their recorded writes decide."""
+    path = tmp_path / "ledger.sqlite"
+    _path_of_one_transfer(path).close()
+    _to_the_format_before_packing(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        rowid, block, value = next(
+            (rowid, block, value)
+            for rowid, key, block, value in conn.execute(
+                "SELECT rowid, key, block_number, value FROM history "
+                "ORDER BY block_number DESC, position DESC"
+            )
+            if key == f"\x00transfer\x00{TRANSFER}\x00"
+        )
+        forged = bytes(value).replace(b'"emergency":true', b'"emergency":false')
+        assert forged != bytes(value)
+        conn.execute("UPDATE history SET value = ? WHERE rowid = ?", (forged, rowid))
+    conn.close()
+
+    report = SignedEmbedded(path).verify()
+
+    assert not report.ok
+    assert report.first_bad_block == block
+    assert "recorded writes" in (report.problem or "")
