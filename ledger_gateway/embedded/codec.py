@@ -2,15 +2,18 @@
 
 A transaction's body and a world-state value are small JSON documents that repeat the same
 field names and values; deflate with a preset dictionary of them stores each in about a
-quarter of its size. A stored document is ``PACKED`` followed by the deflate stream; one
-that does not start with ``PACKED`` is a plain document from before (a JSON document never
-starts with that byte), read as it is. Hashes and signatures cover the plain document,
-never its encoding.
+quarter of its size. A stored document is a marker byte naming the dictionary, then the
+deflate stream; one that starts with no marker is a plain document from before (a JSON
+document never starts with those bytes), read as it is. Hashes and signatures cover the
+plain document, never its encoding.
 """
 
 import zlib
 
-PACKED = b"\x01"
+from ledger_gateway.embedded.dictionary_v2 import DICTIONARY_V2
+
+PACKED = b"\x01"  # deflated with DICTIONARY (the first)
+PACKED_V2 = b"\x02"  # deflated with DICTIONARY_V2: what ``pack`` writes now
 
 # Fixed for ever: every stored document of this encoding was compressed with it. A new
 # dictionary needs a new marker byte.
@@ -56,16 +59,29 @@ DICTIONARY = _WORDS
 _LEVEL = 6
 
 
+_DICTIONARIES = {PACKED: DICTIONARY, PACKED_V2: DICTIONARY_V2}
+
+
+def is_packed(stored: bytes) -> bool:
+    return stored[:1] in _DICTIONARIES
+
+
+# Priming a compressor with the dictionary costs as much as compressing a document: each
+# document gets a copy of one primed compressor instead.
+_PRIMED = zlib.compressobj(_LEVEL, zdict=DICTIONARY_V2)
+
+
 def pack(document: bytes) -> bytes:
-    compressor = zlib.compressobj(_LEVEL, zdict=DICTIONARY)
-    return PACKED + compressor.compress(document) + compressor.flush()
+    compressor = _PRIMED.copy()
+    return PACKED_V2 + compressor.compress(document) + compressor.flush()
 
 
 def unpack(stored: bytes) -> bytes:
     """The plain document; ValueError if a packed one is damaged."""
-    if stored[:1] != PACKED:
+    dictionary = _DICTIONARIES.get(stored[:1])
+    if dictionary is None:
         return stored
-    decompressor = zlib.decompressobj(zdict=DICTIONARY)
+    decompressor = zlib.decompressobj(zdict=dictionary)
     try:
         document = decompressor.decompress(stored[1:]) + decompressor.flush()
     except zlib.error as error:

@@ -29,7 +29,7 @@ from ledger_gateway.chaincode import (
     TransferContract,
 )
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
-from ledger_gateway.embedded.codec import PACKED, pack, unpack
+from ledger_gateway.embedded.codec import is_packed, pack, unpack
 from ledger_gateway.embedded.recent import RecentCommits
 from ledger_gateway.embedded.replay import (
     HistoryInOrder,
@@ -419,7 +419,7 @@ class EmbeddedLedger:
             except ValueError:
                 return "a transaction of the block is not readable"
             # Bodies stored before they were packed hold their writes in base64.
-            problem = replay_problem(self._conn, document, history, bytes(body)[:1] != PACKED)
+            problem = replay_problem(self._conn, document, history, not is_packed(bytes(body)))
             if problem is not None:
                 return problem
         return None

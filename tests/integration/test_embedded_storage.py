@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 
 from ledger_gateway.embedded.blocks import GENESIS_PREVIOUS_HASH, block_hash, merkle_root
-from ledger_gateway.embedded.codec import PACKED, unpack
+from ledger_gateway.embedded.codec import PACKED_V2, is_packed, unpack
 from ledger_gateway.embedded.store import IN_BODY
 from processors.intake import system_actor
 from schemas import Action, ApplyActionTx, AuditRiskTx, LedgerCommand
@@ -101,9 +101,9 @@ def test_bodies_and_world_state_are_stored_packed_and_history_points_into_the_bo
     history = conn.execute("SELECT tx_id, timestamp, value FROM history").fetchall()
     conn.close()
 
-    assert all(b.startswith(PACKED) for b in bodies + values)
+    assert all(b.startswith(PACKED_V2) for b in bodies + values)
     assert all(unpack(b).startswith(b"{") for b in bodies)
-    assert all(not unpack(v).startswith(PACKED) for v in values)
+    assert not any(is_packed(unpack(v)) for v in values)
     assert {(tx_id, ts, bytes(v)) for tx_id, ts, v in history} == {("", "", IN_BODY)}
 
 
