@@ -6,11 +6,12 @@ ledger has committed the effect of a command: they never sleep, they wait on a d
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Protocol, Self
 
 from curex.errors import WaitTimedOut
 from schemas import (
@@ -21,19 +22,38 @@ from schemas import (
     TransferState,
 )
 from schemas.topics import LEDGER_BLOCKS
-from service_runtime.follower import TopicFollower
+from service_runtime.follower import Record, TopicFollower
 from service_runtime.kafka_access import KafkaAccess
 
 Predicate = Callable[[list[LedgerReport]], bool]
 
 
+class Batches(Protocol):
+    """Where the watcher's records come from: ``TopicFollower`` on the blocks topic."""
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def batches(self, max_records: int = ...) -> AsyncIterator[list[Record]]: ...
+
+
 class BlockWatcher:
-    def __init__(self, access: KafkaAccess) -> None:
-        self._follower = TopicFollower(access, LEDGER_BLOCKS)
+    def __init__(self, access: KafkaAccess, follower: Batches | None = None) -> None:
+        self._follower = follower or TopicFollower(access, LEDGER_BLOCKS)
         self.reports: dict[str, list[LedgerReport]] = defaultdict(list)
         self.received_at: dict[str, list[float]] = defaultdict(list)
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
+        # One set per waiting ``wait_until``: the transfers that got reports since it last
+        # looked, so a wait checks those only (a bench waits on thousands of transfers).
+        self._dirty: dict[int, set[str]] = {}  # by the waiter's token
+        self._tokens = itertools.count()
 
     async def __aenter__(self) -> Self:
         await self._follower.__aenter__()
@@ -55,10 +75,14 @@ class BlockWatcher:
     async def _follow(self) -> None:
         async for records in self._follower.batches():
             now = time.perf_counter()
+            arrived = set()
             for record in records:
                 report = LEDGER_REPORT.validate_json(record.value or b"")
                 self.reports[report.correlation_id].append(report)
                 self.received_at[report.correlation_id].append(now)
+                arrived.add(report.correlation_id)
+            for dirty in self._dirty.values():
+                dirty |= arrived
             async with self._changed:
                 self._changed.notify_all()
 
@@ -66,18 +90,26 @@ class BlockWatcher:
         """Wait until ``done`` holds for the reports of every transfer, or time out."""
         deadline = time.monotonic() + within
         pending = set(transfer_ids)
-        while True:
-            pending = {t for t in pending if not done(self.reports.get(t, []))}
-            if not pending:
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WaitTimedOut(
-                    f"{len(pending)} transfer(s) did not get there: {sorted(pending)[:5]}"
-                )
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+        dirty = set(pending)  # everything is looked at once
+        token = next(self._tokens)
+        self._dirty[token] = dirty
+        try:
+            while True:
+                looked_at = dirty & pending
+                dirty.clear()
+                pending -= {t for t in looked_at if done(self.reports.get(t, []))}
+                if not pending:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimedOut(
+                        f"{len(pending)} transfer(s) did not get there: {sorted(pending)[:5]}"
+                    )
+                async with self._changed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+        finally:
+            del self._dirty[token]
 
     async def next_change(self, within: float) -> None:
         """Return when new reports arrive, or after ``within`` seconds without any."""
