@@ -1,9 +1,7 @@
 """The embedded ledger behind the async ledger port.
 
-The gateway's hot path (a batch's submit, the block stream's next page) runs on the event
-loop: short, and faster there than in a thread competing for the GIL with the loop. Reads
-for the Blockchain API and ``verify`` run in a worker thread. One connection serves one call
-at a time, so calls on one adapter are serialised. Give each concurrent user its own adapter.
+SQLite calls block, so each runs in a worker thread; one connection serves one call at a
+time, so calls on one adapter are serialised. Give each concurrent user its own adapter.
 """
 
 import asyncio
@@ -51,10 +49,7 @@ class EmbeddedLedgerPort:
         if self._signer is None:
             raise RuntimeError("this ledger port was opened without a signing key")
         batch = self._signer.sign(commands)
-        # On the event loop itself: in a worker thread the ledger's Python work and the
-        # loop's Kafka traffic took turns at the GIL, which doubled a command's commit time.
-        async with self._lock:
-            return self.ledger.submit(batch)
+        return await self._run(lambda: self.ledger.submit(batch))
 
     async def committed_after(
         self, block_number: int, position: int = -1, limit: int = 1000
@@ -64,8 +59,9 @@ class EmbeddedLedgerPort:
     async def signed_after(
         self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
     ) -> SignedPage:
-        async with self._lock:  # on the loop too, for the same reason as ``submit``
-            return self.ledger.signed_after(signer, with_unsigned, after, limit)
+        return await self._run(
+            lambda: self.ledger.signed_after(signer, with_unsigned, after, limit)
+        )
 
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return await self._run(lambda: self.ledger.transfer(transfer_id))
