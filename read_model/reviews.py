@@ -79,9 +79,13 @@ class Reviews:
         limit: int,
         status: ReviewStatus | None = None,
         cursor: Cursor | None = None,
+        transfer_id: str | None = None,
     ) -> ReviewPage:
         clauses = ["t.source_org = %s", "t.review_required"]
         params: list[object] = [source_org]
+        if transfer_id is not None:  # the one review an officer looks up
+            clauses.append("t.transfer_id = %s")
+            params.append(transfer_id)
         if status is not None:
             clauses.append(_STATUS_CLAUSES[status])
         if cursor is not None:

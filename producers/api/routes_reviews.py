@@ -32,14 +32,16 @@ async def list_reviews(
     status: ReviewStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    transfer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> ReviewList:
-    """The reviews of the caller's organisation as the source, soonest due first."""
+    """The reviews of the caller's organisation as the source, soonest due first; with
+    ``transfer_id``, only that transfer's review (an officer looking one up)."""
     _officer(principal)
     try:
         after = None if cursor is None else Cursor.decode(cursor)
     except BadCursor as error:
         raise BadRequest(str(error)) from error
-    page = await ctx.reviews.page(principal.org, limit, status, after)
+    page = await ctx.reviews.page(principal.org, limit, status, after, transfer_id)
     notes = await ctx.notes.of([review.transfer_id for review in page.items])
     items = [
         review.model_copy(update={"note": notes.get(review.transfer_id)}) for review in page.items

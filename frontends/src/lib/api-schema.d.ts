@@ -81,7 +81,8 @@ export interface paths {
         };
         /**
          * List Reviews
-         * @description The reviews of the caller's organisation as the source, soonest due first.
+         * @description The reviews of the caller's organisation as the source, soonest due first; with
+         *     ``transfer_id``, only that transfer's review (an officer looking one up).
          */
         get: operations["list_reviews_v1_reviews_get"];
         put?: never;
@@ -1105,6 +1106,7 @@ export interface operations {
                 status?: ("open" | "overdue" | "decided") | null;
                 limit?: number;
                 cursor?: string | null;
+                transfer_id?: string | null;
             };
             header?: never;
             path?: never;

@@ -7,14 +7,18 @@ import type { Review, ReviewList } from "../lib/api";
 import { useSession } from "../lib/session";
 import { REASONS, verdictBody, type ReviewReason, type Verdict } from "./verdict";
 
-/** A data-protection officer's open reviews of emergency access, soonest due first. */
+/** A data-protection officer's open reviews of emergency access, soonest due first, or the
+ * one review of a transfer the officer looks up. */
 export function Reviews() {
   const { t } = useTranslation();
   const { api } = useSession();
+  const [draft, setDraft] = useState("");
+  const [transferId, setTransferId] = useState<string | null>(null);
+  const lookup = transferId ? `&transfer_id=${encodeURIComponent(transferId)}` : "";
   const pages = useInfiniteQuery({
-    queryKey: ["reviews", "open"],
+    queryKey: ["reviews", "open", transferId],
     queryFn: ({ pageParam }) =>
-      api.request<ReviewList>("GET", `/v1/reviews?status=open&limit=20${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ""}`),
+      api.request<ReviewList>("GET", `/v1/reviews?status=open&limit=20${lookup}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ""}`),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next_cursor,
   });
@@ -24,6 +28,30 @@ export function Reviews() {
   return (
     <>
       <h1>{t("reviews.title")}</h1>
+      <form
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setTransferId(draft.trim() || null);
+        }}
+      >
+        <label>
+          {t("reviews.find_label")}
+          <input value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={64} />
+        </label>
+        <button type="submit">{t("reviews.find")}</button>
+        {transferId && (
+          <button
+            type="button"
+            onClick={() => {
+              setDraft("");
+              setTransferId(null);
+            }}
+          >
+            {t("reviews.show_all")}
+          </button>
+        )}
+      </form>
       {items.length === 0 ? (
         <p>{t("reviews.empty")}</p>
       ) : (
