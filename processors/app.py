@@ -7,7 +7,9 @@ through an ``Outbox`` whose deliveries are awaited before the input is committed
 (at-least-once); exactly-once effects come from the contract's idempotency on event ids.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -51,6 +53,9 @@ log = structlog.get_logger()
 UNKNOWN_TRANSFER = "UNKNOWN_TRANSFER"
 
 
+FeedMessage = TypeVar("FeedMessage", RiskAssessment, SafeguardResult)
+
+
 class Unroutable(MessageError):
     """No member of the network may sign for the command's organisation."""
 
@@ -87,33 +92,31 @@ def intake_handlers(submit: Submitter) -> dict[str, Handler]:
         command = CONSENT_DECISION.validate_json(record.value or b"")
         await submit(outbox, ledger_command_for(command))
 
-    def risk_score_of(org: str) -> Handler:
-        async def record_risk_score(record: Record, outbox: Outbox) -> None:
-            assessment = RiskAssessment.model_validate_json(record.value or b"")
-            # The broker lets only org's feed write this topic: the topic vouches for it.
-            if assessment.org_id != org:
-                raise ForeignAssessment(f"a score for {assessment.org_id} on {org}'s topic")
-            await submit(outbox, ledger_command_for_assessment(assessment))
+    def feed_of(
+        org: str, model: type[FeedMessage], command_for: Callable[[FeedMessage], LedgerCommand]
+    ) -> Handler:
+        """An organisation's own feed topic (risk scores, safeguard results): the broker
+        lets only that organisation's tool write it, so the topic vouches for the org."""
 
-        return record_risk_score
+        async def record(record: Record, outbox: Outbox) -> None:
+            message = model.model_validate_json(record.value or b"")
+            if message.org_id != org:
+                raise ForeignAssessment(f"{model.__name__} of {message.org_id} on {org}'s topic")
+            await submit(outbox, command_for(message))
 
-    def safeguards_of(org: str) -> Handler:
-        async def record_safeguards(record: Record, outbox: Outbox) -> None:
-            result = SafeguardResult.model_validate_json(record.value or b"")
-            # As for scores: only org's safeguards tool may write this topic.
-            if result.org_id != org:
-                raise ForeignAssessment(f"safeguards of {result.org_id} on {org}'s topic")
-            await submit(outbox, ledger_command_for_safeguards(result))
-
-        return record_safeguards
+        return record
 
     handlers: dict[str, Handler] = {
         TRANSFER_REQUESTS.name: intake_request,
         CONSENT_DECISIONS.name: intake_consent,
     }
     for org in risk_orgs(submit.network):
-        handlers[RISK_SCORES.for_org(org).name] = risk_score_of(org)
-        handlers[SAFEGUARDS.for_org(org).name] = safeguards_of(org)
+        handlers[RISK_SCORES.for_org(org).name] = feed_of(
+            org, RiskAssessment, ledger_command_for_assessment
+        )
+        handlers[SAFEGUARDS.for_org(org).name] = feed_of(
+            org, SafeguardResult, ledger_command_for_safeguards
+        )
     return handlers
 
 
