@@ -10,6 +10,7 @@ from typing import Any
 
 from keycloak import KeycloakAdmin
 
+from infra.keycloak.admin_permissions import ensure_grants
 from infra.secrets import client_secret, keycloak_admin_password
 from infra.settings import InfraSettings
 
@@ -25,6 +26,8 @@ PROTECTION_SETTINGS = (
     "quickLoginCheckMilliSeconds",
     "maxDeltaTimeSeconds",
     "passwordPolicy",
+    # Needed by the service accounts' scoped grants (infra.keycloak.admin_permissions).
+    "adminPermissionsEnabled",
 )
 
 
@@ -71,7 +74,7 @@ def _address_changes(wanted: dict[str, Any], current: dict[str, Any]) -> dict[st
     changes = {
         key: wanted[key]
         for key in ADDRESS_SETTINGS
-        if key in wanted and current.get(key) != wanted[key]
+        if key in wanted and not _same_setting(current.get(key), wanted[key])
     }
     wanted_attributes = wanted.get("attributes", {})
     attributes = current.get("attributes", {})
@@ -83,6 +86,13 @@ def _address_changes(wanted: dict[str, Any], current: dict[str, Any]) -> dict[st
         # Keycloak merges attributes on update: an empty value is what removes one.
         changes["attributes"] = {**attributes, **kept}
     return changes
+
+
+def _same_setting(current: Any, wanted: Any) -> bool:
+    """Keycloak keeps a client's URIs as a set, in its own order."""
+    if isinstance(current, list) and isinstance(wanted, list):
+        return sorted(current) == sorted(wanted)
+    return bool(current == wanted)
 
 
 def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
@@ -104,6 +114,7 @@ def _sync(settings: InfraSettings, realm_files: list[Path]) -> int:
         changed += _add_missing_roles(admin, realm)
         changed += _add_missing_scope_roles(admin, realm)
         changed += _add_missing_users(admin, realm)
+        changed += ensure_grants(admin, realm["realm"])
         for client in realm.get("clients", []):
             if client.get("publicClient"):
                 client_uuid = admin.get_client_id(client["clientId"])

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,8 +15,11 @@ import httpx
 import jwt
 import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
+from keycloak.exceptions import KeycloakError
 
-from infra.secrets import client_secret
+from infra.keycloak.clients import ADMIN_USER, sync_installation
+from infra.keycloak.service import realm_files
+from infra.secrets import client_secret, keycloak_admin_password
 from infra.settings import InfraSettings
 from infra.supervision import Supervisor
 from infra.testing import ensure_stack
@@ -38,7 +41,7 @@ def keycloak() -> InfraSettings:
 
 
 @pytest.fixture
-def admin(keycloak: InfraSettings) -> KeycloakAdmin:
+def service_account(keycloak: InfraSettings) -> KeycloakAdmin:
     """The admin API as the Applications Server's service account sees it."""
     return KeycloakAdmin(
         connection=KeycloakOpenIDConnection(
@@ -46,6 +49,20 @@ def admin(keycloak: InfraSettings) -> KeycloakAdmin:
             realm_name="curex",
             client_id="applications-server",
             client_secret_key=client_secret(keycloak, "applications-server"),
+        )
+    )
+
+
+@pytest.fixture
+def admin(keycloak: InfraSettings) -> KeycloakAdmin:
+    """The realm administrator, who sets the scene."""
+    return KeycloakAdmin(
+        connection=KeycloakOpenIDConnection(
+            server_url=keycloak.keycloak_url,
+            realm_name="curex",
+            user_realm_name="master",
+            username=ADMIN_USER,
+            password=keycloak_admin_password(keycloak),
         )
     )
 
@@ -241,12 +258,12 @@ def test_a_ledger_client_is_refused_with_a_wrong_secret(keycloak: InfraSettings)
 
 
 def test_the_service_account_resets_a_users_password(
-    keycloak: InfraSettings, admin: KeycloakAdmin, throwaway_user: tuple[str, str]
+    keycloak: InfraSettings, service_account: KeycloakAdmin, throwaway_user: tuple[str, str]
 ) -> None:
     user_id, username = throwaway_user
     new_password = secrets.token_urlsafe(16)
 
-    admin.set_user_password(user_id, new_password, temporary=False)
+    service_account.set_user_password(user_id, new_password, temporary=False)
 
     refused = password_grant(keycloak, username, DEMO_PASSWORD)
     assert refused.json().get("error") == "invalid_grant"
@@ -256,6 +273,61 @@ def test_the_service_account_resets_a_users_password(
         keycloak, "curex", response.json()["access_token"], "applications-server"
     )
     assert claims["org"] == "SE-KI"  # a declared attribute, stored and emitted
+
+
+def service_account_calls(
+    service_account: KeycloakAdmin, user_id: str
+) -> dict[str, Callable[[], object]]:
+    """What an Applications Server that was taken over would try with its account."""
+    return {
+        "list users": lambda: service_account.get_users({"username": "patient.es"}),
+        "read a user": lambda: service_account.get_user(user_id),
+        "rewrite a user's organisation": lambda: service_account.update_user(
+            user_id, {"attributes": {"org": ["ES-SERMAS"], "patient_id": ["ES-1000001"]}}
+        ),
+        "create a user": lambda: service_account.create_user(
+            {"username": f"test.{uuid.uuid4().hex[:10]}", "enabled": True}
+        ),
+        "give a user a role": lambda: service_account.assign_realm_roles(
+            user_id, [{"name": "dpo"}]
+        ),
+        "delete a user": lambda: service_account.delete_user(user_id),
+    }
+
+
+def test_the_service_account_may_do_nothing_else_to_users(
+    admin: KeycloakAdmin, service_account: KeycloakAdmin, throwaway_user: tuple[str, str]
+) -> None:
+    user_id, _ = throwaway_user
+    allowed = []
+    for name, call in service_account_calls(service_account, user_id).items():
+        try:
+            call()
+        except KeycloakError as error:
+            assert error.response_code == 403, (name, error)
+        else:
+            allowed.append(name)
+
+    assert allowed == []
+    user = admin.get_user(user_id)
+    assert user["attributes"]["org"] == ["SE-KI"]
+    assert "patient_id" not in user["attributes"]
+    assert "dpo" not in {role["name"] for role in admin.get_realm_roles_of_user(user_id)}
+
+
+async def test_up_takes_a_legacy_admin_role_back_from_the_service_account(
+    keycloak: InfraSettings, admin: KeycloakAdmin
+) -> None:
+    """A Keycloak that imported the realm before least privilege still holds manage-users."""
+    account = admin.get_user_id("service-account-applications-server")
+    legacy = admin.get_client_id("realm-management")
+    assert account is not None
+    assert legacy is not None
+    admin.assign_client_role(account, legacy, [admin.get_client_role(legacy, "manage-users")])
+
+    await sync_installation(keycloak, realm_files())
+
+    assert admin.get_client_roles_of_user(account, legacy) == []
 
 
 def test_users_survive_a_restart_and_the_realm_import_keeps_them(
