@@ -45,13 +45,24 @@ def create_app(settings: NotifierSettings) -> FastAPI:
             )
             await pool.open(wait=True, timeout=60)
             resources.push_async_callback(pool.close)
-            store = InboxStore(pool)
+            # The inbox writer's own: its connections are not checked on each checkout.
+            writer_pool = AsyncConnectionPool(
+                settings.database_url,
+                min_size=1,
+                max_size=2,
+                open=False,
+                kwargs={"autocommit": True},
+                timeout=5,
+            )
+            await writer_pool.open(wait=True, timeout=60)
+            resources.push_async_callback(writer_pool.close)
+            store = InboxStore(pool, writer_pool)
             hub = Hub()
             feed = InboxFeed(settings.database_url, store, hub, settings.notifier_poll_interval_s)
             feed_ready.append(feed)
             for work in (
                 feed.run(),
-                write_inboxes(settings, store),
+                write_inboxes(settings, store, feed.written),
                 forget_old_rows(settings, store),
                 hub.sweep(),
             ):

@@ -4,9 +4,11 @@ recipient, read in ``seq`` order by every notifier instance.
 Writers hold one transaction-scoped advisory lock while they insert, so sequence numbers
 commit in the order they were taken: a reader that has seen ``seq`` N has seen every row
 below N that will ever exist. The transaction also records the Kafka positions it reached
-and wakes every instance (``NOTIFY``) once it commits.
+and wakes every instance (``NOTIFY``, naming the writer) once it commits. It is sent as
+one pipeline: the statements and the commit in one round trip.
 """
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +17,7 @@ from typing import Any
 import psycopg
 import structlog
 from aiokafka import TopicPartition
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -28,13 +30,27 @@ CHANNEL = "curex_inbox"
 # pg_advisory_xact_lock's key for inbox writers: "CURX" in ASCII.
 _WRITERS_LOCK = 0x43555258
 _COLUMNS = "seq, recipient, transfer_id, tx, block_number, from_state, to_state, at"
-_INSERT = """
-INSERT INTO inbox (recipient, transfer_id, tx, block_number, from_state, to_state, at)
+_VALUES = "recipient, transfer_id, tx, block_number, from_state, to_state, at"
+# One statement for a batch's rows, numbered in ledger order, so seq follows that order.
+_INSERT_ALL = f"""
+INSERT INTO inbox ({_VALUES})
+SELECT recipient, transfer_id, tx, block_number,
+       from_state::transfer_state, to_state::transfer_state, at
+FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::bigint[], %s::text[], %s::text[],
+            %s::timestamptz[]) WITH ORDINALITY AS r({_VALUES}, position)
+ORDER BY position
+ON CONFLICT (recipient, tx) DO NOTHING
+RETURNING {_COLUMNS}
+"""
+_INSERT_ONE = f"""
+INSERT INTO inbox ({_VALUES})
 VALUES (%s, %s, %s, %s, %s::transfer_state, %s::transfer_state, %s)
 ON CONFLICT (recipient, tx) DO NOTHING
+RETURNING {_COLUMNS}
 """
-_SAVE_POSITION = """
-INSERT INTO inbox_positions (topic, partition, next_offset) VALUES (%s, %s, %s)
+_SAVE_POSITIONS = """
+INSERT INTO inbox_positions (topic, partition, next_offset)
+SELECT * FROM unnest(%s::text[], %s::int[], %s::bigint[])
 ON CONFLICT (topic, partition) DO UPDATE
 SET next_offset = GREATEST(inbox_positions.next_offset, EXCLUDED.next_offset)
 """
@@ -50,6 +66,19 @@ class InboxEntry:
     from_state: TransferState | None
     to_state: TransferState
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one write added: ``entries`` in ``seq`` order, every one of them above
+    ``after``, the highest ``seq`` any writer had committed before it."""
+
+    after: int
+    entries: list[InboxEntry]
+
+    @property
+    def rows(self) -> int:
+        return len(self.entries)
 
 
 def _entry(row: dict[str, Any]) -> InboxEntry:
@@ -89,9 +118,30 @@ def inbox_rows(reports: Sequence[TransactionCommitted]) -> list[tuple[object, ..
     return rows
 
 
+async def _insert_one_by_one(
+    db: AsyncConnection, cursor: AsyncCursor[dict[str, Any]], rows: list[tuple[object, ...]]
+) -> list[dict[str, Any]]:
+    inserted: list[dict[str, Any]] = []
+    for row in rows:
+        try:
+            async with db.transaction():  # a savepoint per row
+                await cursor.execute(_INSERT_ONE, row)
+                inserted.extend(await cursor.fetchall())
+        except psycopg.DataError as error:
+            log.warning("inbox row skipped", error=type(error).__name__)
+    return inserted
+
+
 class InboxStore:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool, writer_pool: AsyncConnectionPool | None = None
+    ) -> None:
         self._pool = pool
+        # Names this instance's writer in its wake-ups, which its own feed need not answer.
+        self.writer = secrets.token_hex(8)
+        # The writer's own connections skip the pool's check on checkout (a round trip per
+        # batch): a dead one fails the write, which is retried on a fresh connection.
+        self._writer_pool = writer_pool or pool
 
     async def positions(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         async with self._pool.connection() as db:
@@ -103,42 +153,55 @@ class InboxStore:
 
     async def write(
         self, reports: Sequence[TransactionCommitted], positions: Mapping[TopicPartition, int]
-    ) -> int:
+    ) -> Written:
         """Writes the inbox rows of ``reports`` and the positions reached, at once; wakes the
         readers. A row the database cannot hold is skipped and logged, never retried."""
         rows = inbox_rows(reports)
         try:
-            async with self._pool.connection() as db, db.transaction():
-                await self._insert(db, rows, positions, one_by_one=False)
+            async with self._writer_pool.connection() as db:
+                return await self._insert(db, rows, positions, one_by_one=False)
         except psycopg.DataError:
-            async with self._pool.connection() as db, db.transaction():
-                await self._insert(db, rows, positions, one_by_one=True)
-        return len(rows)
+            async with self._writer_pool.connection() as db:
+                return await self._insert(db, rows, positions, one_by_one=True)
 
-    @staticmethod
     async def _insert(
+        self,
         db: AsyncConnection,
         rows: list[tuple[object, ...]],
         positions: Mapping[TopicPartition, int],
         one_by_one: bool,
-    ) -> None:
-        await db.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS_LOCK,))
-        async with db.cursor() as cur:
-            if one_by_one:
-                for row in rows:
-                    try:
-                        async with db.transaction():  # a savepoint per row
-                            await cur.execute(_INSERT, row)
-                    except psycopg.DataError as error:
-                        log.warning("inbox row skipped", error=type(error).__name__)
-            else:
-                await cur.executemany(_INSERT, rows)
-            await cur.executemany(
-                _SAVE_POSITION,
-                [(tp.topic, tp.partition, offset) for tp, offset in positions.items()],
-            )
-            if rows:
-                await cur.execute(f"NOTIFY {CHANNEL}")
+    ) -> Written:
+        inserted: list[dict[str, Any]] = []
+        async with (
+            db.pipeline(),
+            db.cursor() as before,
+            db.cursor(row_factory=dict_row) as new_rows,
+        ):
+            async with db.transaction():
+                await db.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS_LOCK,))
+                await before.execute("SELECT coalesce(max(seq), 0) FROM inbox")
+                if one_by_one:
+                    inserted = await _insert_one_by_one(db, new_rows, rows)
+                elif rows:
+                    await new_rows.execute(
+                        _INSERT_ALL, [list(column) for column in zip(*rows, strict=True)]
+                    )
+                await db.execute(
+                    _SAVE_POSITIONS,
+                    (
+                        [tp.topic for tp in positions],
+                        [tp.partition for tp in positions],
+                        list(positions.values()),
+                    ),
+                )
+                if rows:
+                    await db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.writer))
+            # Read once the commit is on its way: one round trip for everything.
+            found = await before.fetchone()
+            if rows and not one_by_one:
+                inserted = await new_rows.fetchall()
+        entries = sorted((_entry(row) for row in inserted), key=lambda entry: entry.seq)
+        return Written(after=int(found[0]) if found else 0, entries=entries)
 
     async def head(self) -> int:
         """The highest ``seq`` written so far (0 for an empty inbox)."""

@@ -6,6 +6,7 @@ partition resumes from the positions the database holds.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import psycopg
@@ -13,7 +14,7 @@ import structlog
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
-from notifier.inbox import InboxStore
+from notifier.inbox import InboxStore, Written
 from notifier.metrics import INBOX_ROWS
 from notifier.settings import NotifierSettings
 from schemas import LEDGER_REPORT, REVIEW_ACTIONS, TransactionCommitted
@@ -24,7 +25,9 @@ from service_runtime.positions import SeekToStoredPositions
 log = structlog.get_logger()
 
 
-async def write_inboxes(settings: NotifierSettings, store: InboxStore) -> None:
+async def write_inboxes(
+    settings: NotifierSettings, store: InboxStore, on_written: Callable[[Written], None]
+) -> None:
     consumer = committing_consumer(
         settings.kafka,
         [],
@@ -59,7 +62,8 @@ async def write_inboxes(settings: NotifierSettings, store: InboxStore) -> None:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             else:
-                INBOX_ROWS.inc(written)
+                INBOX_ROWS.inc(written.rows)
+                on_written(written)
                 return
 
     await consumer.start()
