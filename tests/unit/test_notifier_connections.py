@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 from fastapi import WebSocket
 
-from notifier.connections import Connection
+from notifier.connections import Connection, Hub
 from notifier.frames import FrameCache
 from notifier.inbox import InboxEntry
 from notifier.recipients import inbox_of, recipients_of
@@ -109,6 +109,34 @@ class Parties:
     requesting_org: str
     source_org: str
     patient_pseudonym: str
+
+
+class NeverSent:
+    """A socket whose every send hangs, as a client's full TCP window makes it."""
+
+    async def send_text(self, text: str) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_the_sweep_finds_a_send_that_outlasts_its_timeout_among_idle_sockets() -> None:
+    hub = Hub()
+    idle = [connection()[0] for _ in range(3)]
+    stuck = Connection(cast(WebSocket, NeverSent()), "org:SE-KI", "en", 16, 0.05)
+    for conn in (*idle, stuck):
+        hub.add(conn)
+        conn.release()
+    stuck.offer(1, FrameCache(entry(1)))
+    pump = asyncio.create_task(stuck.pump())
+    sweep = asyncio.create_task(hub.sweep(every_s=0.01))
+    try:
+        # pump returns once the sweep marks the connection as not keeping up
+        await asyncio.wait_for(pump, timeout=5)
+    finally:
+        sweep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweep
+    assert stuck.overflowed.is_set()
+    assert not any(conn.overflowed.is_set() for conn in idle)
 
 
 @pytest.mark.parametrize(
