@@ -74,7 +74,7 @@ def fabric_targets_table(port: LedgerRun, bare: LedgerRun) -> Table:
         ),
         (
             "FabricLedger tx/s ÷ bare Gateway client tx/s",
-            "n/a" if ratio is None else f"{ratio:.2f}",
+            "n/a" if ratio is None else f"{ratio:.3f}",
             f"≥ {TARGET_PORT_RATIO:g}",
             _met(None if ratio is None else ratio >= TARGET_PORT_RATIO),
         ),
