@@ -82,10 +82,13 @@ class FabricPeer:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Conflicts (MVCC, endorsers that disagree) get ``attempts`` tries; an unreachable or
+    """Conflicts (MVCC, endorsers that disagree) get ``attempts`` tries; endorsers that
+    disagree also get ``disagreement_s``, since they agree once the one behind commits what
+    it missed, and a peer that was restarted may need seconds for that; an unreachable or
     failing network is retried for ``unavailable_s`` before ``submit`` gives up."""
 
     attempts: int = 6
+    disagreement_s: float = 30.0
     unavailable_s: float = 120.0
     first_delay_s: float = 0.05
     max_delay_s: float = 2.0
@@ -199,14 +202,19 @@ class FabricLedger:
     async def _submit_one(self, command: LedgerCommand) -> Outcome:
         member = self._signer_org
         payload = command.model_dump_json()
-        give_up_at = time.monotonic() + self._retry.unavailable_s
+        started = time.monotonic()
+        give_up_at = started + self._retry.unavailable_s
         attempt = 0
         while True:
             try:
                 async with self._slots:
                     return await self._attempt(member, command, payload)
             except ContractRejected as rejected:  # only a refusal some endorser contradicted
-                if attempt + 1 >= self._retry.attempts:
+                disagreed_s = time.monotonic() - started
+                if (
+                    attempt + 1 >= self._retry.attempts
+                    and disagreed_s >= self._retry.disagreement_s
+                ):
                     return Rejected(command, rejected.contract_error())
                 reason = rejected.contract_code
             except CommitConflict as conflict:

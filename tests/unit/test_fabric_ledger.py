@@ -107,7 +107,8 @@ class FakeGateway:
 
 def _ledger(world: World, **options: object) -> tuple[FabricLedger, dict[str, FakeGateway]]:
     clients = {org: FakeGateway(org, world) for org in (SOURCE, REQUESTING)}
-    retry = RetryPolicy(attempts=4, first_delay_s=0.001, max_delay_s=0.002)
+    quick = RetryPolicy(attempts=4, disagreement_s=0.05, first_delay_s=0.001, max_delay_s=0.002)
+    retry = options.pop("retry", quick)
     options.setdefault("signer_org", REQUESTING)
     return FabricLedger(clients, retry=retry, **options), clients  # type: ignore[arg-type]
 
@@ -193,12 +194,26 @@ async def test_a_refusal_by_a_stale_endorser_is_retried() -> None:
     assert isinstance(outcome, Committed)
 
 
+async def test_endorsers_that_disagree_longer_than_the_quick_attempts_are_given_time() -> None:
+    """A restarted peer commits what it missed within seconds, after more than a few
+    quick attempts: the refusal it gave meanwhile must not become the transfer's fate."""
+    world = World()
+    patient = RetryPolicy(attempts=4, disagreement_s=5.0, first_delay_s=0.001, max_delay_s=0.002)
+    ledger, _ = _ledger(world, retry=patient)
+    command = create("t-lagging")
+    world.refusals[str(command.event_id)] = [
+        _rejection("ILLEGAL_TRANSITION", unanimous=False) for _ in range(12)
+    ]
+    [outcome] = await ledger.submit([command])
+    assert isinstance(outcome, Committed)
+
+
 async def test_a_persistent_disagreement_ends_as_the_refusal() -> None:
     world = World()
     ledger, _ = _ledger(world)
     command = create("t-stuck")
     world.refusals[str(command.event_id)] = [
-        _rejection("ILLEGAL_TRANSITION", unanimous=False) for _ in range(4)
+        _rejection("ILLEGAL_TRANSITION", unanimous=False) for _ in range(10_000)
     ]
     [outcome] = await ledger.submit([command])
     assert isinstance(outcome, Rejected)
