@@ -1,12 +1,13 @@
 """Monitoring against the real stack: every service's /metrics (the project's own and the
 infrastructure's exporters) parses and moves with traffic, the stack's Prometheus scrapes
-every one, its rules pass promtool, and a stopped service's or exporter's alert fires
-within the rule's window."""
+every one, its rules pass promtool, and a stopped service's or exporter's alert, and a burst
+of failed sign-ins' alert, fire within the rules' windows."""
 
 import asyncio
 import json
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,65 @@ async def test_every_dashboard_query_is_one_prometheus_answers(stack: InfraSetti
                 await http.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query})
             ).json()
             assert answer["status"] == "success", (query, answer)
+
+
+async def _failed_sign_in(http: httpx.AsyncClient, stack: InfraSettings, username: str) -> None:
+    token_url = f"{stack.keycloak_url}/realms/curex/protocol/openid-connect/token"
+    form = {
+        "grant_type": "password",
+        "client_id": "curex-web",
+        "username": username,
+        "password": "not-the-password",
+    }
+    answer = await http.post(token_url, data=form)
+    assert answer.status_code in (400, 401), answer.text
+
+
+def _failed_sign_ins(samples: dict[str, float]) -> float:
+    """Keycloak's count of failed sign-ins to realm curex (labels sort as client_id, error,
+    event, realm: an empty error reads ``error=,``)."""
+    return sum(
+        value
+        for key, value in samples.items()
+        if key.startswith("keycloak_user_events_total{")
+        and "event=login,realm=curex" in key
+        and "error=," not in key
+    )
+
+
+async def _scraped_failures(http: httpx.AsyncClient, stack: InfraSettings) -> float:
+    query = 'sum(keycloak_user_events_total{realm="curex", event="login", error!=""})'
+    answer = await http.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query})
+    result = answer.json()["data"]["result"]
+    return float(result[0]["value"][1]) if result else -1.0
+
+
+async def test_a_burst_of_failed_sign_ins_fires_the_brute_force_alert(
+    stack: InfraSettings,
+) -> None:
+    # Sign-ins as a user who does not exist: no real account is locked out.
+    username = f"nobody-{uuid.uuid4().hex[:8]}"
+    keycloak_metrics = metrics_url(stack, "keycloak")
+    async with httpx.AsyncClient() as http:
+        deadline = time.monotonic() + 75
+        # Another run's burst fires for up to a minute: this run's must be its own.
+        while await _alerts(http, stack, "CurexKeycloakLoginFailureBurst"):
+            assert time.monotonic() < deadline, "the alert was already active"
+            await asyncio.sleep(1)  # the interval of a deadline-bounded poll
+        # One failure first, scraped, so the burst is an increase of a series Prometheus
+        # already holds (an increase counts from a series' first sample).
+        await _failed_sign_in(http, stack, username)
+        exported = _failed_sign_ins(_samples((await http.get(keycloak_metrics)).text))
+        while await _scraped_failures(http, stack) < exported:
+            assert time.monotonic() < deadline, "Prometheus never scraped the failure"
+            await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
+        for _ in range(30):
+            await _failed_sign_in(http, stack, username)
+        # Scraped every 5 s, evaluated every 5 s, no `for`: well within 30 s.
+        deadline = time.monotonic() + 30
+        while not any(
+            a["labels"].get("realm") == "curex" and a["state"] == "firing"
+            for a in await _alerts(http, stack, "CurexKeycloakLoginFailureBurst")
+        ):
+            assert time.monotonic() < deadline, "CurexKeycloakLoginFailureBurst never fired"
+            await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
