@@ -31,6 +31,7 @@ from infra.fabric.processes import (
 from infra.fabric.setup import setup_network
 from infra.health import HealthProbe, http_ok
 from infra.kafka.broker import kafka_command, prepare_kafka
+from infra.kafka.metrics import broker_metrics_address
 from infra.kafka.principals import (
     APPLICATIONS_SERVER,
     NOTIFIER,
@@ -45,10 +46,17 @@ from infra.keycloak.service import (
     keycloak_command,
     keycloak_env,
     keycloak_health,
+    keycloak_metrics_address,
     prepare_keycloak,
     realm_files,
 )
 from infra.ledger_keys import register_members, signing_key_path
+from infra.postgres.exporter import (
+    exporter_address,
+    exporter_command,
+    exporter_env,
+    prepare_exporter,
+)
 from infra.postgres.server import (
     cluster_dir,
     database_url,
@@ -59,7 +67,7 @@ from infra.postgres.server import (
 )
 from infra.postgres.setup import set_up_database
 from infra.progress import ProgressReporter
-from infra.prometheus.server import prepare_prometheus, prometheus_command
+from infra.prometheus.server import config_digest, prepare_prometheus, prometheus_command
 from infra.secrets import client_secret, ledger_access, pseudonym_key
 from infra.settings import FabricOrg, InfraSettings
 from ledger_gateway.fabric.chaincode.server import SERVICE as CHAINCODE_SERVICE
@@ -91,8 +99,8 @@ class ServiceSpec:
     stop_wait_s: int = 15
     user: str | None = None
     stop_signal: str = "TERM"
-    # Serves Prometheus metrics at <address>/metrics: scraped by the stack's Prometheus.
-    metrics: bool = False
+    # host:port serving Prometheus metrics at /metrics: scraped by the stack's Prometheus.
+    metrics: str | None = None
 
 
 def passthrough_env() -> dict[str, str]:
@@ -158,7 +166,7 @@ def _python_module(
         ports=(port,),
         env={**_project_env(settings), **(extra_env or {})},
         depends_on=depends_on,
-        metrics=True,
+        metrics=address.removeprefix("http://"),
     )
 
 
@@ -173,7 +181,7 @@ def _kafka(settings: InfraSettings) -> ServiceSpec:
         address=settings.kafka_bootstrap,
         health=lambda: probe_kafka(broker_admin_access(settings)),
         host=settings.kafka_host,
-        ports=(settings.kafka_port, settings.kafka_controller_port),
+        ports=(settings.kafka_port, settings.kafka_controller_port, settings.kafka_metrics_port),
         # No CUREX_* passthrough: the broker reads none, and a changed variable would
         # make `up` restart it.
         cwd=settings.data_dir,
@@ -181,6 +189,7 @@ def _kafka(settings: InfraSettings) -> ServiceSpec:
         after_healthy=secure_and_create_topics,
         # A clean broker shutdown flushes logs and avoids recovery on the next start.
         stop_wait_s=60,
+        metrics=broker_metrics_address(settings),
     )
 
 
@@ -218,6 +227,7 @@ def _keycloak(settings: InfraSettings) -> ServiceSpec:
         startup_timeout_s=settings.keycloak_startup_timeout_s,
         after_healthy=lambda: _sync_secrets(settings),
         stop_wait_s=30,
+        metrics=keycloak_metrics_address(settings),
     )
 
 
@@ -237,6 +247,24 @@ def _postgres(settings: InfraSettings) -> ServiceSpec:
         # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client.
         stop_signal="INT",
         stop_wait_s=60,
+    )
+
+
+def _postgres_exporter(settings: InfraSettings) -> ServiceSpec:
+    address = exporter_address(settings)
+    return ServiceSpec(
+        name="postgres-exporter",
+        command=lambda: exporter_command(settings),
+        address=f"http://{address}",
+        # Healthy once it serves metrics; whether it reaches the database is its pg_up.
+        health=http_ok(f"http://{address}/metrics"),
+        ports=(settings.postgres_exporter_port,),
+        env=exporter_env(settings),
+        cwd=settings.data_dir,
+        # After the database's set-up, which creates the role it connects as.
+        depends_on=("postgres",),
+        prepare=lambda progress: prepare_exporter(settings, progress),
+        metrics=address,
     )
 
 
@@ -290,6 +318,7 @@ def _fabric_services(settings: InfraSettings) -> list[ServiceSpec]:
             cwd=fabric_root(settings),
             prepare=prepare,
             stop_wait_s=30,
+            metrics=f"{host}:{settings.fabric_orderer_operations_port}",
         )
     )
     peers: tuple[str, ...] = ()
@@ -310,6 +339,7 @@ def _fabric_services(settings: InfraSettings) -> list[ServiceSpec]:
                 prepare=prepare,
                 after_healthy=set_up_channel if last else None,
                 stop_wait_s=30,
+                metrics=f"{host}:{org.peer_operations_port}",
             )
         )
         peers = (*peers, _peer_service_name(org))
@@ -344,6 +374,7 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
     specs = [
         _kafka(settings),
         _postgres(settings),
+        _postgres_exporter(settings),
         _keycloak(settings),
         *fabric,
         # One gateway per member organisation, each signing with its own identity only.
@@ -410,8 +441,8 @@ def service_registry(settings: InfraSettings) -> dict[str, ServiceSpec]:
 
 
 def _prometheus(settings: InfraSettings, services: list[ServiceSpec]) -> ServiceSpec:
-    """Scrapes every project service's /metrics (the Python services answer it)."""
-    targets = {spec.name: spec.address.removeprefix("http://") for spec in services if spec.metrics}
+    """Scrapes every service that serves metrics: the project's own and the infrastructure's."""
+    targets = {spec.name: spec.metrics for spec in services if spec.metrics is not None}
     targets["prometheus"] = f"127.0.0.1:{settings.prometheus_port}"
     address = f"http://127.0.0.1:{settings.prometheus_port}"
     return ServiceSpec(
@@ -420,6 +451,9 @@ def _prometheus(settings: InfraSettings, services: list[ServiceSpec]) -> Service
         address=address,
         health=http_ok(f"{address}/-/ready"),
         ports=(settings.prometheus_port,),
+        # Read by no one: a changed configuration changes the program, so `up` rewrites
+        # it and restarts Prometheus.
+        env={"CUREX_PROMETHEUS_CONFIG": config_digest(targets)},
         cwd=settings.data_dir,
         prepare=lambda progress: prepare_prometheus(settings, targets, progress),
     )

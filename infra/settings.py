@@ -60,6 +60,8 @@ class InfraSettings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("curex")))
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
+    # The broker's JMX exporter agent: Prometheus metrics on loopback.
+    kafka_metrics_port: int = 9404
     ledger_gateway_port: int = 8091
     processors_health_port: int = 8095
     api_port: int = 8080
@@ -73,6 +75,10 @@ class InfraSettings(BaseSettings):
     database_port: int = 5433
     database_name: str = "curex"
     database_user: str = "curex"
+    # The PostgreSQL exporter (Debian's prometheus-postgres-exporter) and the login-only
+    # pg_monitor role it connects as.
+    postgres_exporter_port: int = 9187
+    database_monitor_user: str = "curex_monitor"
     ledger: LedgerKind = "embedded"
     # The local stack's create limits: high enough for the benches, which create thousands
     # of emergencies as one professional (the server's own defaults are far lower).

@@ -78,15 +78,14 @@ def _bring_up(
         ensure_ports_free(spec.name, spec.host, spec.ports)
         if spec.prepare is not None:
             spec.prepare(progress)
-    program = Program(
-        name=spec.name,
-        command=spec.command(),
-        env=spec.env,
-        cwd=spec.cwd,
-        stop_wait_s=spec.stop_wait_s,
-        user=spec.user,
-        stop_signal=spec.stop_signal,
-    )
+        program = _program(spec)
+    else:
+        program = _program(spec)
+        # A running program whose definition changed is replaced below: what its new
+        # definition needs (a new jar, say) is fetched first.
+        if spec.prepare is not None and not supervisor.is_registered_as(program):
+            progress.stage(f"Preparing {spec.name} (changed)")
+            spec.prepare(progress)
     # A running program whose definition changed is stopped and replaced here.
     supervisor.register(program)
     if supervisor.states()[spec.name].state not in ACTIVE_STATES:
@@ -98,6 +97,18 @@ def _bring_up(
     if spec.after_healthy is not None:
         progress.stage(f"Configuring {spec.name}")
         run_blocking(spec.after_healthy)
+
+
+def _program(spec: ServiceSpec) -> Program:
+    return Program(
+        name=spec.name,
+        command=spec.command(),
+        env=spec.env,
+        cwd=spec.cwd,
+        stop_wait_s=spec.stop_wait_s,
+        user=spec.user,
+        stop_signal=spec.stop_signal,
+    )
 
 
 def _wait_healthy(supervisor: Supervisor, spec: ServiceSpec, timeout_s: float) -> None:

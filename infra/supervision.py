@@ -198,14 +198,21 @@ class Supervisor:
                 )
             time.sleep(_POLL_INTERVAL_S)
 
-    def register(self, program: Program) -> None:
-        """Makes supervisord know `program` as written now; a changed one is replaced."""
-        path = self.programs_dir / f"{program.name}.conf"
+    def _program_path(self, program: Program) -> Path:
+        return self.programs_dir / f"{program.name}.conf"
+
+    def is_registered_as(self, program: Program) -> bool:
+        """Whether supervisord knows `program` exactly as written now."""
+        path = self._program_path(program)
         text = render_program(program, self.log_path(program.name))
         known = program.name in self.states()
-        if known and path.is_file() and path.read_text() == text:
+        return known and path.is_file() and path.read_text() == text
+
+    def register(self, program: Program) -> None:
+        """Makes supervisord know `program` as written now; a changed one is replaced."""
+        if self.is_registered_as(program):
             return
-        path.write_text(text)
+        self._program_path(program).write_text(render_program(program, self.log_path(program.name)))
         [[added, changed, _removed]] = self._call("reloadConfig")
         if program.name in changed:
             self.stop(program.name)

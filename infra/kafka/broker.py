@@ -15,6 +15,7 @@ from pathlib import Path
 from infra.errors import StorageFormatFailed
 from infra.java import find_java
 from infra.kafka.jars import KAFKA_RESOURCES, fetch_kafka_jars, kafka_jars_dir
+from infra.kafka.metrics import fetch_jmx_exporter, javaagent_option
 from infra.kafka.security import BROKER_USER, CONTROLLER_USER, kafka_password
 from infra.progress import ProgressReporter
 from infra.settings import InfraSettings
@@ -141,9 +142,11 @@ def format_storage(settings: InfraSettings, java: Path, progress: ProgressReport
 
 
 def prepare_kafka(settings: InfraSettings, progress: ProgressReporter) -> None:
-    """Fetches the jars when missing, writes the broker config and formats storage once."""
+    """Fetches the jars and the metrics agent when missing, writes the broker config and
+    formats storage once."""
     java = find_java()
     fetch_kafka_jars(settings, progress)
+    fetch_jmx_exporter(settings, progress)
     write_server_properties(settings)
     format_storage(settings, java, progress)
 
@@ -152,6 +155,7 @@ def kafka_command(settings: InfraSettings) -> list[str]:
     return [
         str(find_java()),
         *_JVM_OPTIONS,
+        javaagent_option(settings),
         "-cp",
         _classpath(settings),
         f"-Dlog4j2.configurationFile={_LOG4J_CONFIG}",

@@ -27,6 +27,17 @@ REALMS_DIR = KEYCLOAK_RESOURCES / "realms"
 REALMS = ("curex", "curex-ledger")
 BOOTSTRAP_ADMIN = "admin"
 _HEAP = "-Xms128m -Xmx768m"
+# User events counted in keycloak_user_events_total (by realm, client, event and error; never
+# by user): sign-ins and their failures, token use, logouts, credential changes, lockouts.
+_USER_EVENT_METRICS = (
+    "login",
+    "logout",
+    "code_to_token",
+    "refresh_token",
+    "update_credential",
+    "user_disabled_by_temporary_lockout",
+    "user_disabled_by_permanent_lockout",
+)
 
 
 def keycloak_java(settings: InfraSettings) -> Path:
@@ -83,6 +94,12 @@ def keycloak_command(settings: InfraSettings) -> list[str]:
         f"--hostname={settings.keycloak_url}",
         f"--http-management-port={settings.keycloak_management_port}",
         "--health-enabled=true",
+        # Prometheus metrics at <management>/metrics, with user event counters.
+        "--metrics-enabled=true",
+        "--features=user-event-metrics",
+        "--event-metrics-user-enabled=true",
+        "--event-metrics-user-tags=realm,clientId",
+        f"--event-metrics-user-events={','.join(_USER_EVENT_METRICS)}",
         "--db=dev-file",
         f"--db-url={_database_url(settings)}",
         "--import-realm",
@@ -99,6 +116,11 @@ def keycloak_env(settings: InfraSettings) -> dict[str, str]:
         "KC_BOOTSTRAP_ADMIN_USERNAME": BOOTSTRAP_ADMIN,
         "KC_BOOTSTRAP_ADMIN_PASSWORD": keycloak_admin_password(settings),
     }
+
+
+def keycloak_metrics_address(settings: InfraSettings) -> str:
+    """host:port of the management interface, which serves /metrics."""
+    return f"{settings.keycloak_host}:{settings.keycloak_management_port}"
 
 
 def keycloak_health(settings: InfraSettings) -> HealthProbe:

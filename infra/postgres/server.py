@@ -53,6 +53,14 @@ def app_password(settings: InfraSettings) -> str:
     return installation_secret(settings, "database-password")
 
 
+MONITOR_SECRET = "database-monitor-password"
+
+
+def monitor_password(settings: InfraSettings) -> str:
+    """The password of the login-only role the metrics exporter connects as."""
+    return installation_secret(settings, MONITOR_SECRET)
+
+
 def conninfo(
     settings: InfraSettings, *, superuser: bool = False, database: str | None = None
 ) -> str:

@@ -1,6 +1,7 @@
 """Running Prometheus for this installation: a generated configuration that scrapes every
 project service of the stack, the rules in ``rules.yml``, data under the data directory."""
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,11 +45,21 @@ def scrape_config(targets: Mapping[str, str]) -> dict[str, object]:
     }
 
 
-def write_config(settings: InfraSettings, targets: Mapping[str, str]) -> None:
+def _rendered(targets: Mapping[str, str]) -> bytes:
     # JSON is YAML: no YAML writer needed.
+    return orjson.dumps(scrape_config(targets), option=orjson.OPT_INDENT_2)
+
+
+def config_digest(targets: Mapping[str, str]) -> str:
+    """Changes with the scrape configuration or the rules, which Prometheus reads at start:
+    part of its program's definition, so `up` restarts a running Prometheus for a change."""
+    return hashlib.sha256(_rendered(targets) + RULES.read_bytes()).hexdigest()[:16]
+
+
+def write_config(settings: InfraSettings, targets: Mapping[str, str]) -> None:
     path = config_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(scrape_config(targets), option=orjson.OPT_INDENT_2))
+    path.write_bytes(_rendered(targets))
 
 
 def prepare_prometheus(

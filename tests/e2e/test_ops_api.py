@@ -73,6 +73,8 @@ async def test_the_overview_answers_ops_in_the_agreed_shape_from_prometheus_and_
     services = {s["name"]: s["healthy"] for s in overview["services"]}
     assert services["notifier"] is True
     assert services["applications-server"] is True
+    # The infrastructure's exporters are Prometheus targets like any service.
+    assert all(services[name] is True for name in ("kafka", "keycloak", "postgres-exporter"))
     assert set(overview["dead_letters"]) == {"total", "recent"}
     for alert in overview["alerts"]:
         assert set(alert) == {"name", "severity", "state", "since", "summary"}

@@ -1,13 +1,16 @@
-"""Monitoring against the real stack: every service's /metrics parses and moves with
-traffic, the stack's Prometheus scrapes every service, its rules pass promtool, and a
-stopped service's alert fires within the rule's window."""
+"""Monitoring against the real stack: every service's /metrics (the project's own and the
+infrastructure's exporters) parses and moves with traffic, the stack's Prometheus scrapes
+every one, its rules pass promtool, and a stopped service's or exporter's alert, and a burst
+of failed sign-ins' alert, fire within the rules' windows."""
 
 import asyncio
 import json
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -66,14 +69,34 @@ def _total(samples: dict[str, float], name: str, having: str = "") -> float:
     return sum(v for k, v in samples.items() if k.startswith(name + "{") and having in k)
 
 
-# What must move in each service when a transfer goes through.
+# What must move in each service when a user signs in and a transfer goes through.
 MOVES: dict[str, Callable[[dict[str, float]], float]] = {
     "applications-server": lambda s: _total(s, "http_requests_total"),
     "processors": lambda s: _total(s, "curex_messages_consumed_total"),
     "ledger-gateway": lambda s: _total(s, "curex_messages_produced_total", "curex.ledger.blocks"),
     "read-model": lambda s: _total(s, "curex_messages_consumed_total", "curex-read-model"),
     "notifier": lambda s: _total(s, "curex_notifier_inbox_rows_total"),
+    "kafka": lambda s: _total(s, "kafka_topic_messages_in_total", "topic=curex.transfer.requests"),
+    "keycloak": lambda s: _total(s, "keycloak_user_events_total", "error=,event=login,realm=curex"),
+    "postgres-exporter": lambda s: _total(
+        s, "pg_stat_database_xact_commit_total", "datname=curex,"
+    ),
 }
+# Besides the project's services, Prometheus must scrape these (on Fabric, the nodes too).
+INFRASTRUCTURE = frozenset({"kafka", "keycloak", "postgres-exporter"})
+
+
+def infrastructure_targets(stack: InfraSettings) -> frozenset[str]:
+    if stack.ledger != "fabric":
+        return INFRASTRUCTURE
+    nodes = {"fabric-orderer", *(f"fabric-peer-{org.slug}" for org in stack.fabric_orgs)}
+    return INFRASTRUCTURE | nodes
+
+
+def metrics_url(stack: InfraSettings, service: str) -> str:
+    address = service_registry(stack)[service].metrics
+    assert address is not None, f"{service} serves no metrics"
+    return f"http://{address}/metrics"
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +107,7 @@ async def seeded(stack: InfraSettings, publisher: CommandPublisher, watcher: Blo
 async def test_every_service_exports_prometheus_text_whose_counters_move_with_traffic(
     stack: InfraSettings, seeded: None
 ) -> None:
-    registry = service_registry(stack)
-    urls = {name: f"{registry[name].address}/metrics" for name in MOVES}
+    urls = {name: metrics_url(stack, name) for name in MOVES}
     async with httpx.AsyncClient() as http:
         before = {
             name: MOVES[name](_samples((await http.get(url)).text)) for name, url in urls.items()
@@ -112,7 +134,8 @@ async def _targets(http: httpx.AsyncClient, stack: InfraSettings) -> dict[str, s
 
 
 async def test_prometheus_scrapes_every_service_and_reports_each_up(stack: InfraSettings) -> None:
-    wanted = {name for name, spec in service_registry(stack).items() if spec.metrics}
+    serving = {name for name, spec in service_registry(stack).items() if spec.metrics}
+    wanted = serving | infrastructure_targets(stack)
     async with httpx.AsyncClient() as http:
         deadline = time.monotonic() + 30
         while True:
@@ -123,21 +146,25 @@ async def test_prometheus_scrapes_every_service_and_reports_each_up(stack: Infra
             await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
 
 
-async def _firing(http: httpx.AsyncClient, stack: InfraSettings, service: str) -> bool:
+async def _alerts(http: httpx.AsyncClient, stack: InfraSettings, name: str) -> list[Any]:
+    """The alerts named ``name`` that are pending or firing."""
     alerts = (await http.get(f"{stack.prometheus_url}/api/v1/alerts")).json()["data"]["alerts"]
+    return [a for a in alerts if a["labels"].get("alertname") == name]
+
+
+async def _firing(http: httpx.AsyncClient, stack: InfraSettings, service: str) -> bool:
     return any(
-        a["labels"].get("alertname") == "CurexServiceDown"
-        and a["labels"].get("service") == service
-        and a["state"] == "firing"
-        for a in alerts
+        a["labels"].get("service") == service and a["state"] == "firing"
+        for a in await _alerts(http, stack, "CurexServiceDown")
     )
 
 
+# A project service, and an infrastructure exporter.
 @pytest.mark.crash
+@pytest.mark.parametrize("victim", ["read-model", "postgres-exporter"])
 async def test_a_stopped_service_fires_its_alert_within_the_rules_window(
-    stack: InfraSettings,
+    stack: InfraSettings, victim: str
 ) -> None:
-    victim = "read-model"
     supervisor = Supervisor(stack)
     async with httpx.AsyncClient() as http:
         assert not await _firing(http, stack, victim)
@@ -162,3 +189,65 @@ async def test_every_dashboard_query_is_one_prometheus_answers(stack: InfraSetti
                 await http.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query})
             ).json()
             assert answer["status"] == "success", (query, answer)
+
+
+async def _failed_sign_in(http: httpx.AsyncClient, stack: InfraSettings, username: str) -> None:
+    token_url = f"{stack.keycloak_url}/realms/curex/protocol/openid-connect/token"
+    form = {
+        "grant_type": "password",
+        "client_id": "curex-web",
+        "username": username,
+        "password": "not-the-password",
+    }
+    answer = await http.post(token_url, data=form)
+    assert answer.status_code in (400, 401), answer.text
+
+
+def _failed_sign_ins(samples: dict[str, float]) -> float:
+    """Keycloak's count of failed sign-ins to realm curex (labels sort as client_id, error,
+    event, realm: an empty error reads ``error=,``)."""
+    return sum(
+        value
+        for key, value in samples.items()
+        if key.startswith("keycloak_user_events_total{")
+        and "event=login,realm=curex" in key
+        and "error=," not in key
+    )
+
+
+async def _scraped_failures(http: httpx.AsyncClient, stack: InfraSettings) -> float:
+    query = 'sum(keycloak_user_events_total{realm="curex", event="login", error!=""})'
+    answer = await http.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query})
+    result = answer.json()["data"]["result"]
+    return float(result[0]["value"][1]) if result else -1.0
+
+
+async def test_a_burst_of_failed_sign_ins_fires_the_brute_force_alert(
+    stack: InfraSettings,
+) -> None:
+    # Sign-ins as a user who does not exist: no real account is locked out.
+    username = f"nobody-{uuid.uuid4().hex[:8]}"
+    keycloak_metrics = metrics_url(stack, "keycloak")
+    async with httpx.AsyncClient() as http:
+        deadline = time.monotonic() + 75
+        # Another run's burst fires for up to a minute: this run's must be its own.
+        while await _alerts(http, stack, "CurexKeycloakLoginFailureBurst"):
+            assert time.monotonic() < deadline, "the alert was already active"
+            await asyncio.sleep(1)  # the interval of a deadline-bounded poll
+        # One failure first, scraped, so the burst is an increase of a series Prometheus
+        # already holds (an increase counts from a series' first sample).
+        await _failed_sign_in(http, stack, username)
+        exported = _failed_sign_ins(_samples((await http.get(keycloak_metrics)).text))
+        while await _scraped_failures(http, stack) < exported:
+            assert time.monotonic() < deadline, "Prometheus never scraped the failure"
+            await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
+        for _ in range(30):
+            await _failed_sign_in(http, stack, username)
+        # Scraped every 5 s, evaluated every 5 s, no `for`: well within 30 s.
+        deadline = time.monotonic() + 30
+        while not any(
+            a["labels"].get("realm") == "curex" and a["state"] == "firing"
+            for a in await _alerts(http, stack, "CurexKeycloakLoginFailureBurst")
+        ):
+            assert time.monotonic() < deadline, "CurexKeycloakLoginFailureBurst never fired"
+            await asyncio.sleep(0.5)  # the interval of a deadline-bounded poll
