@@ -23,10 +23,14 @@ from pydantic import ValidationError
 from curex.bench.errors import BenchError
 from curex.bench.latency import Percentiles, percentiles
 from curex.bench.rss import RssSampler
-from curex.bus import observer_access
-from curex.errors import ApiError
+from curex.block_watch import BlockWatcher
+from curex.bus import observer_access, open_bus
+from curex.demo import HOME, TREATING, seed_demo_organisations
+from curex.errors import ApiError, WaitTimedOut
 from curex.rest_client import ApplicationsClient, password_token
+from curex.stack_settings import processor_settings
 from infra.settings import InfraSettings
+from processors.records import LocalRecordsStore
 from schemas import LEDGER_REPORT, TransactionCommitted
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.follower import TopicFollower
@@ -161,7 +165,25 @@ class NotifyBench:
                 raise BenchError(f"a create was refused: {error}") from error
         return created
 
+    async def _seed(self) -> None:
+        """Both organisations' policies and scores, and the patient's records at home, so
+        the transfers move on as real ones do on a freshly started stack."""
+        _, patient_id, home = PATIENT
+        processors = processor_settings(self._settings)
+        records = LocalRecordsStore(processors.records_dir, processors.pseudonym_key.encode())
+        records.add_patient(home, patient_id)
+        self._log(f"seeding the demo organisations {HOME} and {TREATING}")
+        async with (
+            open_bus(self._settings) as bus,
+            BlockWatcher(observer_access(self._settings)) as watcher,
+        ):
+            try:
+                await seed_demo_organisations(bus.publisher, watcher)
+            except WaitTimedOut as exc:
+                raise BenchError(f"seeding the demo organisations: {exc}") from exc
+
     async def run(self) -> NotifyBenchResult:
+        await self._seed()
         keycloak = self._settings.keycloak_url
         patient_token = await password_token(keycloak, PATIENT[0], DEMO_PASSWORD)
         doctor_token = await password_token(keycloak, PROFESSIONAL, DEMO_PASSWORD)
