@@ -20,6 +20,7 @@ from notifier.settings import NotifierSettings
 from notifier.websocket import NotifierContext
 from notifier.writer import forget_old_rows, write_inboxes
 from read_model.queries import ApplicationsDatabase
+from service_runtime.gc_pauses import full_collections_on_schedule
 from service_runtime.service_http import add_health_and_metrics
 from service_runtime.tokens import TokenValidator
 
@@ -65,6 +66,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
                 write_inboxes(settings, store, feed.written),
                 forget_old_rows(settings, store),
                 hub.sweep(),
+                full_collections_on_schedule(settings.notifier_gc_full_every_s),
             ):
                 task = asyncio.create_task(work)
                 task.add_done_callback(_stop_if_failed)

@@ -7,6 +7,8 @@ from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from service_runtime.gc_pauses import watch_gc_pauses
+
 
 def add_health_and_metrics(app: FastAPI, is_ready: Callable[[], bool]) -> None:
     """``/health`` answers 503 until ``is_ready``; ``/metrics`` is Prometheus' text format,
@@ -14,6 +16,7 @@ def add_health_and_metrics(app: FastAPI, is_ready: Callable[[], bool]) -> None:
     Instrumentator(
         excluded_handlers=["/metrics", "/health"], should_group_status_codes=False
     ).instrument(app)
+    watch_gc_pauses()
 
     @app.get("/health", include_in_schema=False)
     def health(response: Response) -> dict[str, str]:
