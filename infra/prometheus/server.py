@@ -14,6 +14,10 @@ from infra.settings import InfraSettings
 
 RULES = Path(__file__).parent / "rules.yml"
 SCRAPE_INTERVAL = "5s"
+# Targets whose scrape costs the machine more than the others: the broker's JMX exporter
+# reads its MBeans on every scrape (~80 ms, and the broker's CPU per committed transition
+# went from 0.12 to 0.18 ms at saturation when scraped every 5 s).
+SLOW_SCRAPES = {"kafka": "15s"}
 # The alerts' windows assume this evaluation interval.
 EVALUATION_INTERVAL = "5s"
 
@@ -39,6 +43,7 @@ def scrape_config(targets: Mapping[str, str]) -> dict[str, object]:
                 "job_name": name,
                 "metrics_path": "/metrics",
                 "static_configs": [{"targets": [address], "labels": {"service": name}}],
+                **({"scrape_interval": SLOW_SCRAPES[name]} if name in SLOW_SCRAPES else {}),
             }
             for name, address in targets.items()
         ],
