@@ -16,6 +16,7 @@ from ledger_gateway.service import BlockPublisher, CommandIntake
 from ledger_gateway.settings import GatewaySettings
 from schemas.topics import LEDGER_COMMANDS
 from service_runtime.consuming import committing_consumer
+from service_runtime.event_loop import run_service
 from service_runtime.kafka_producer import durable_producer
 from service_runtime.logs import configure_logging
 from service_runtime.service_http import http_server, service_app
@@ -82,7 +83,7 @@ async def _writer_loops(
 def main() -> None:
     settings = load_settings(GatewaySettings)
     configure_logging("ledger-gateway")
-    asyncio.run(serve(settings))
+    run_service(serve(settings))
 
 
 if __name__ == "__main__":

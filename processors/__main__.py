@@ -1,10 +1,9 @@
 """Run the processors: ``python -m processors``."""
 
-import asyncio
-
 from processors.records import LocalRecordsStore
 from processors.service import serve
 from processors.settings import ProcessorSettings
+from service_runtime.event_loop import run_service
 from service_runtime.logs import configure_logging
 from service_runtime.settings import load_settings
 
@@ -14,7 +13,7 @@ def main() -> None:
     configure_logging("processors")
     records = LocalRecordsStore(settings.records_dir, settings.pseudonym_key.encode())
     records.seed_demo_patients()
-    asyncio.run(serve(settings, records))
+    run_service(serve(settings, records))
 
 
 if __name__ == "__main__":

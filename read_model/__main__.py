@@ -21,6 +21,7 @@ from read_model.settings import ReadModelSettings
 from schemas import LEDGER_REPORT, LedgerReport
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.consuming import Polled, committing_consumer, consume_and_commit
+from service_runtime.event_loop import run_service
 from service_runtime.logs import configure_logging
 from service_runtime.positions import SeekToStoredPositions
 from service_runtime.service_http import http_server, service_app
@@ -102,7 +103,7 @@ async def run(settings: ReadModelSettings) -> None:
 def main() -> None:
     settings = load_settings(ReadModelSettings)
     configure_logging("read-model")
-    asyncio.run(run(settings))
+    run_service(run(settings))
 
 
 if __name__ == "__main__":
