@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
 from infra.errors import ToolMissing
 from infra.progress import ProgressReporter
@@ -25,3 +27,18 @@ def install_package(package: str, needed_for: str, progress: ProgressReporter) -
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
             raise ToolMissing(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
+
+
+def ensure_package(
+    package: str, needed_for: str, find: Callable[[], Path | None], progress: ProgressReporter
+) -> Path:
+    """What ``find`` finds, after installing Debian's ``package`` (as root) if it found
+    nothing the first time."""
+    found = find()
+    if found is not None:
+        return found
+    install_package(package, needed_for, progress)
+    found = find()
+    if found is None:
+        raise ToolMissing(f"{package} was installed but what it provides was not found")
+    return found

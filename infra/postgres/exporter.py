@@ -11,8 +11,8 @@ and so could carry identifiers), and no custom queries file may add one.
 import shutil
 from pathlib import Path
 
-from infra.debian import install_package
-from infra.errors import ServiceFailed, ToolMissing
+from infra.debian import ensure_package
+from infra.errors import ServiceFailed
 from infra.postgres.server import MONITOR_SECRET, monitor_password
 from infra.progress import ProgressReporter
 from infra.settings import InfraSettings
@@ -27,14 +27,9 @@ def exporter_binary() -> Path | None:
 
 def ensure_exporter(progress: ProgressReporter) -> Path:
     """The exporter's path, installing Debian's package first when run as root."""
-    found = exporter_binary()
-    if found is not None:
-        return found
-    install_package(PACKAGE, "PostgreSQL's metrics need its Prometheus exporter", progress)
-    found = exporter_binary()
-    if found is None:
-        raise ToolMissing(f"{PACKAGE} was installed but is not on PATH")
-    return found
+    return ensure_package(
+        PACKAGE, "PostgreSQL's metrics need its Prometheus exporter", exporter_binary, progress
+    )
 
 
 def prepare_exporter(settings: InfraSettings, progress: ProgressReporter) -> None:

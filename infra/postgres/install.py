@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from infra.debian import install_package
-from infra.errors import ToolMissing
+from infra.debian import ensure_package
 from infra.progress import ProgressReporter
 
 PACKAGE = "postgresql"
@@ -23,11 +22,6 @@ def server_bin_dir() -> Path | None:
 
 def ensure_server(progress: ProgressReporter) -> Path:
     """The server's bin directory, installing Debian's package first when run as root."""
-    found = server_bin_dir()
-    if found is not None:
-        return found
-    install_package(PACKAGE, "The Applications Database needs PostgreSQL", progress)
-    found = server_bin_dir()
-    if found is None:
-        raise ToolMissing(f"{PACKAGE} was installed but no server is under {_BIN_ROOT}")
-    return found
+    return ensure_package(
+        PACKAGE, "The Applications Database needs PostgreSQL", server_bin_dir, progress
+    )

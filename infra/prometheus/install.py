@@ -3,8 +3,7 @@
 import shutil
 from pathlib import Path
 
-from infra.debian import install_package
-from infra.errors import ToolMissing
+from infra.debian import ensure_package
 from infra.progress import ProgressReporter
 
 PACKAGE = "prometheus"
@@ -22,11 +21,4 @@ def promtool_binary() -> Path | None:
 
 def ensure_prometheus(progress: ProgressReporter) -> Path:
     """The server's path, installing Debian's package first when run as root."""
-    found = prometheus_binary()
-    if found is not None:
-        return found
-    install_package(PACKAGE, "Monitoring needs Prometheus", progress)
-    found = prometheus_binary()
-    if found is None:
-        raise ToolMissing(f"{PACKAGE} was installed but no prometheus is on PATH")
-    return found
+    return ensure_package(PACKAGE, "Monitoring needs Prometheus", prometheus_binary, progress)
