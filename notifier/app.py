@@ -33,30 +33,11 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as resources:
-            pool = AsyncConnectionPool(
-                settings.database_url,
-                min_size=2,
-                max_size=10,
-                open=False,
-                kwargs={"autocommit": True},
-                # Checked on checkout: after a database restart a socket's language lookup
-                # must not get a dead connection.
-                check=AsyncConnectionPool.check_connection,
-                timeout=5,
-            )
-            await pool.open(wait=True, timeout=60)
-            resources.push_async_callback(pool.close)
+            # Checked on checkout: after a database restart a socket's language lookup
+            # must not get a dead connection.
+            pool = await _opened_pool(resources, settings.database_url, 2, 10, checked=True)
             # The inbox writer's own: its connections are not checked on each checkout.
-            writer_pool = AsyncConnectionPool(
-                settings.database_url,
-                min_size=1,
-                max_size=2,
-                open=False,
-                kwargs={"autocommit": True},
-                timeout=5,
-            )
-            await writer_pool.open(wait=True, timeout=60)
-            resources.push_async_callback(writer_pool.close)
+            writer_pool = await _opened_pool(resources, settings.database_url, 1, 2, checked=False)
             store = InboxStore(pool, writer_pool)
             hub = Hub()
             feed = InboxFeed(settings.database_url, store, hub, settings.notifier_poll_interval_s)
@@ -91,6 +72,24 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     app.include_router(websocket.router)
     add_health_and_metrics(app, lambda: bool(feed_ready) and feed_ready[0].ready.is_set())
     return app
+
+
+async def _opened_pool(
+    resources: contextlib.AsyncExitStack, url: str, min_size: int, max_size: int, checked: bool
+) -> AsyncConnectionPool:
+    """An autocommit pool, open, closed with ``resources``."""
+    pool = AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        kwargs={"autocommit": True},
+        check=AsyncConnectionPool.check_connection if checked else None,
+        timeout=5,
+    )
+    await pool.open(wait=True, timeout=60)
+    resources.push_async_callback(pool.close)
+    return pool
 
 
 def _stop_if_failed(task: asyncio.Task[None]) -> None:
