@@ -4,32 +4,17 @@ them back); a repeated batch adds nothing; a row the database cannot hold is ski
 and the rest of its batch is written."""
 
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import TopicPartition
 from psycopg_pool import AsyncConnectionPool
 
-from infra.settings import InfraSettings
-from infra.testing import ensure_stack
 from notifier.inbox import InboxStore, inbox_rows
 from schemas import TransactionCommitted
-from tests.integration.read_model_db import pool_on, scratch_database
 from tests.read_model_reports import lifecycle, new_transfer_id
 
 pytestmark = pytest.mark.integration
 BLOCKS = TopicPartition("curex.ledger.blocks", 0)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> InfraSettings:
-    return ensure_stack(["postgres"])
-
-
-@pytest.fixture
-async def pool(postgres: InfraSettings) -> AsyncIterator[AsyncConnectionPool]:
-    async with scratch_database(postgres) as url, pool_on(url) as opened:
-        yield opened
 
 
 def unstorable(report: TransactionCommitted) -> TransactionCommitted:

@@ -2,7 +2,6 @@
 positions), the paged list and its filters, scoping, and the schema's migrations."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import psycopg
@@ -11,7 +10,6 @@ from aiokafka import TopicPartition
 from psycopg_pool import AsyncConnectionPool
 
 from infra.settings import InfraSettings
-from infra.testing import ensure_stack
 from read_model.cursor import Cursor
 from read_model.migrations import upgrade_schema
 from read_model.projector import ReadModelProjector
@@ -32,17 +30,6 @@ S = TransferState
 BLOCKS = TopicPartition("curex.ledger.blocks", 0)
 DOCTOR_KI = Viewer(Role.HEALTH_PROFESSIONAL, "SE-KI", None)
 DOCTOR_SERMAS = Viewer(Role.HEALTH_PROFESSIONAL, "ES-SERMAS", None)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> InfraSettings:
-    return ensure_stack(["postgres"])
-
-
-@pytest.fixture
-async def pool(postgres: InfraSettings) -> AsyncIterator[AsyncConnectionPool]:
-    async with scratch_database(postgres) as url, pool_on(url) as opened:
-        yield opened
 
 
 async def test_a_transfer_reads_back_with_its_history_in_ledger_order(
