@@ -9,6 +9,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.kafka.security import broker_admin_access
 from infra.settings import InfraSettings
+from notifier.settings import NotifierSettings
+
+NOTIFIER_GROUP: str = NotifierSettings.model_fields["notifier_group_id"].default
 
 
 async def committed_lag(settings: InfraSettings, group: str) -> int:

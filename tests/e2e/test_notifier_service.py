@@ -17,10 +17,9 @@ from curex.bus import observer_access
 from curex.demo import seed_demo_organisations
 from infra.settings import InfraSettings
 from notifier.messages import message_for
-from notifier.settings import NotifierSettings
 from producers.publisher import CommandPublisher
 from schemas import TransferState
-from tests.e2e.consumer_groups import wait_until_caught_up
+from tests.e2e.consumer_groups import NOTIFIER_GROUP, wait_until_caught_up
 from tests.e2e.notification_client import NotificationClient, stalled_connection
 from tests.e2e.notifier_processes import NotifierProcess, notifier_instances
 from tests.e2e.rest import Api, user_token
@@ -30,7 +29,6 @@ S = TransferState
 EMERGENCY_UP_TO_AVAILABLE = ["INITIALISED", "RISK_ACCEPTED", "EMERGENCY_BYPASS", "DATA_AVAILABLE"]
 TO_THE_END = ["DATA_TRANSFERRED", "DATA_RECEIVED", "CLOSED"]
 LATENCY_TARGET_S = 0.25
-NOTIFIER_GROUP = NotifierSettings.model_fields["notifier_group_id"].default
 
 
 @pytest.fixture(scope="module")
