@@ -34,6 +34,7 @@ async def write_inboxes(
         settings.notifier_group_id,
         settings.notifier_instance_id,
         settings.notifier_max_batch,
+        gather_ms=settings.notifier_gather_ms,
     )
     # A notifier added to a running installation starts its inboxes from now: changes
     # committed before it existed were never notifications anyone could have missed.

@@ -54,6 +54,7 @@ async def run(settings: ReadModelSettings) -> None:
         settings.read_model_group_id,
         settings.read_model_instance_id,
         settings.read_model_max_batch,
+        gather_ms=settings.read_model_gather_ms,
     )
     consumer.subscribe(
         [LEDGER_BLOCKS.name], listener=SeekToStoredPositions(consumer, projector.positions)

@@ -1,8 +1,10 @@
 """The at-least-once consume loop every committing Kafka consumer of the project runs.
 
 Poll a batch, let the caller handle it completely (everything it produced acknowledged
-by the broker), then commit the batch's offsets. The commit runs while the next batch is
-polled; commits stay in order. A crash anywhere repeats work but never loses it.
+by the broker), then mark its offsets for commit. Marked offsets are committed at most
+once per ``COMMIT_INTERVAL_S`` and no later than that after they were marked (the poll
+waits no longer); the commit runs while the next batch is polled, and commits stay in
+order. A crash anywhere repeats work but never loses it.
 """
 
 import asyncio
@@ -23,35 +25,86 @@ log = structlog.get_logger()
 Polled = Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
+# Offsets are committed at most this often: a commit per small batch cost the broker and
+# every consumer more CPU than the batch itself. A crash redelivers at most this much more.
+COMMIT_INTERVAL_S = 0.2
+_IDLE_POLL_MS = 500
+# A gathering fetch returns early only with this much: in practice, when its time is up.
+_GATHER_BYTES = 4 * 1024 * 1024
+
+
 async def consume_and_commit(
     consumer: AIOKafkaConsumer,
     handle: Callable[[Polled], Awaitable[None]],
     max_batch: int,
+    *,
+    commit_interval_s: float = COMMIT_INTERVAL_S,
 ) -> None:
-    committing: asyncio.Task[None] | None = None
+    offsets = _HandledOffsets(consumer, commit_interval_s)
     group = group_of(consumer)
     lag = LagReporter(consumer)
     try:
         while True:
-            polled = await consumer.getmany(timeout_ms=500, max_records=max_batch)
+            polled = await consumer.getmany(
+                timeout_ms=offsets.poll_timeout_ms(), max_records=max_batch
+            )
             await lag.report()
-            if not any(polled.values()):
-                continue
-            started = time.perf_counter()
-            await handle(polled)
-            elapsed = time.perf_counter() - started
-            for tp, batch in polled.items():
-                CONSUMED.labels(group, tp.topic).inc(len(batch))
-                HANDLING.labels(group, tp.topic).observe(elapsed)
-            offsets = {tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch}
-            if committing is not None:
-                await committing
-            committing = asyncio.create_task(_commit(consumer, offsets))
+            if any(polled.values()):
+                started = time.perf_counter()
+                await handle(polled)
+                elapsed = time.perf_counter() - started
+                for tp, batch in polled.items():
+                    CONSUMED.labels(group, tp.topic).inc(len(batch))
+                    HANDLING.labels(group, tp.topic).observe(elapsed)
+                offsets.handled({tp: batch[-1].offset + 1 for tp, batch in polled.items() if batch})
+            await offsets.commit_if_due()
     finally:
-        # That commit covers a batch that was handled completely: let it land.
-        if committing is not None:
-            with contextlib.suppress(Exception):
-                await committing
+        # Everything in ``offsets`` was handled completely: let its commit land.
+        with contextlib.suppress(Exception):
+            await offsets.flush()
+
+
+class _HandledOffsets:
+    """Offsets of completely handled batches, committed in order, at most once per interval."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, interval_s: float) -> None:
+        self._consumer = consumer
+        self._interval_s = interval_s
+        self._pending: dict[TopicPartition, int] = {}
+        self._last_commit = time.monotonic()
+        self._committing: asyncio.Task[None] | None = None
+
+    def handled(self, offsets: dict[TopicPartition, int]) -> None:
+        self._pending.update(offsets)
+
+    def poll_timeout_ms(self) -> int:
+        if not self._pending:
+            return _IDLE_POLL_MS
+        due_in = self._last_commit + self._interval_s - time.monotonic()
+        return max(0, min(_IDLE_POLL_MS, round(due_in * 1000)))
+
+    async def commit_if_due(self) -> None:
+        if self._pending and time.monotonic() - self._last_commit >= self._interval_s:
+            await self._start_commit()
+
+    async def flush(self) -> None:
+        if self._pending:
+            await self._start_commit()
+        if self._committing is not None:
+            await self._committing
+
+    async def _start_commit(self) -> None:
+        # Commits land in order: the previous one first.
+        if self._committing is not None:
+            await self._committing
+        # Partitions moved away in a rebalance are their new owner's to commit; committing
+        # them here would fail the whole commit.
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in self._pending.items() if tp in assigned}
+        self._pending = {}
+        self._last_commit = time.monotonic()
+        if offsets:
+            self._committing = asyncio.create_task(_commit(self._consumer, offsets))
 
 
 async def _commit(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
@@ -69,6 +122,8 @@ def committing_consumer(
     group_id: str,
     instance_id: str | None,
     max_batch: int,
+    *,
+    gather_ms: int = 0,
 ) -> AIOKafkaConsumer:
     """A group member for ``consume_and_commit``: manual commits, from the earliest offset.
     With an ``instance_id`` it is a static member; without one it leaves the group when it
@@ -90,4 +145,9 @@ def committing_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_batch,
+        **(
+            {"fetch_max_wait_ms": gather_ms, "fetch_min_bytes": _GATHER_BYTES}
+            if gather_ms > 0
+            else {}
+        ),
     )

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
@@ -11,38 +12,61 @@ import psutil
 MIB = 1024 * 1024
 
 
-def _family(pid: int) -> list[psutil.Process]:
-    """The process and all its live descendants; none once it is gone."""
-    try:
-        process = psutil.Process(pid)
-        return [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return []
+def families(pids: Mapping[str, int]) -> dict[str, list[psutil.Process]]:
+    """Each named process with all its live descendants, from one pass over the process
+    table (``Process.children`` reads the whole table once per call)."""
+    children: dict[int, list[psutil.Process]] = {}
+    for process in psutil.process_iter(["ppid"]):
+        children.setdefault(process.info["ppid"], []).append(process)
+    found: dict[str, list[psutil.Process]] = {}
+    for name, pid in pids.items():
+        try:
+            members = [psutil.Process(pid)]
+        except psutil.Error:
+            found[name] = []
+            continue
+        index = 0
+        while index < len(members):
+            members.extend(children.get(members[index].pid, []))
+            index += 1
+        found[name] = members
+    return found
 
 
-def resident_bytes(pid: int) -> int:
-    """RSS of the process and all its descendants; 0 once it is gone."""
+def resident_bytes(members: list[psutil.Process]) -> int:
+    """RSS of the given processes; those gone count 0."""
     total = 0
-    for member in _family(pid):
+    for member in members:
         with contextlib.suppress(psutil.Error):
             total += member.memory_info().rss
     return total
 
 
 class RssSampler:
-    """Samples every ``interval_s`` until the context exits; ``peaks`` holds bytes."""
+    """Samples every ``interval_s`` until the context exits; ``peaks`` holds bytes. Who
+    belongs to each service is looked up again every ``families_every_s``: a full pass over
+    the process table every sample made the bench one of the busiest processes it measured."""
 
-    def __init__(self, pids: Mapping[str, int], interval_s: float = 0.1) -> None:
+    def __init__(
+        self, pids: Mapping[str, int], interval_s: float = 0.1, families_every_s: float = 1.0
+    ) -> None:
         self.pids = dict(pids)
         self.peaks: dict[str, int] = dict.fromkeys(pids, 0)
         self.samples = 0
         self._interval_s = interval_s
+        self._families_every_s = families_every_s
+        self._families: dict[str, list[psutil.Process]] = {}
+        self._families_at = -float("inf")
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def _sample(self) -> None:
-        for name, pid in self.pids.items():
-            self.peaks[name] = max(self.peaks[name], resident_bytes(pid))
+        now = time.monotonic()
+        if now - self._families_at >= self._families_every_s:
+            self._families = families(self.pids)
+            self._families_at = now
+        for name, members in self._families.items():
+            self.peaks[name] = max(self.peaks[name], resident_bytes(members))
         self.samples += 1
 
     async def _run(self) -> None:
@@ -67,10 +91,10 @@ class RssSampler:
             await self._task
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the process and its live descendants so far; 0 once gone."""
+def cpu_seconds(members: list[psutil.Process]) -> float:
+    """User + system CPU of the given processes so far; those gone count 0."""
     total = 0.0
-    for member in _family(pid):
+    for member in members:
         with contextlib.suppress(psutil.Error):
             times = member.cpu_times()
             total += times.user + times.system
@@ -78,4 +102,5 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float]:
-    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+    """CPU so far of each named process with its live descendants."""
+    return {name: cpu_seconds(members) for name, members in families(pids).items()}

@@ -237,6 +237,53 @@ async def test_the_publisher_sends_each_transaction_its_organisation_signed_then
         assert report.result == tx.result
 
 
+class CountedCheckpoint(PublishCheckpoint):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.saves: list[tuple[int, int]] = []
+
+    def save(self, block_number: int, position: int) -> None:
+        self.saves.append((block_number, position))
+        super().save(block_number, position)
+
+
+async def test_the_checkpoint_waits_for_its_interval_and_is_written_when_the_publisher_stops(
+    ledger_path: Path,
+    tmp_path: Path,
+    topics: BaselineTopics,
+    producer: AIOKafkaProducer,
+    access: KafkaAccess,
+    readers: list[EmbeddedLedgerPort],
+) -> None:
+    everything = await committed(ledger_path)
+    ours = [tx for tx in everything if tx.signer == REQUESTING]
+    checkpoint = CountedCheckpoint(tmp_path / "checkpoint.json")
+    readers.append(reader(ledger_path))
+    loop = BlockPublisher(
+        readers[-1],
+        producer,
+        checkpoint,
+        asyncio.Event(),
+        publishes_for=REQUESTING,
+        blocks_topic=topics.sink,
+        checkpoint_every_s=3600,
+    ).run()
+
+    saved_while_running: list[tuple[int, int]] = []
+
+    async def all_published() -> bool:
+        if len(await published(access, topics.sink)) < len(ours):
+            return False
+        saved_while_running.extend(checkpoint.saves)
+        return True
+
+    await run_until(loop, all_published, "every transaction published")
+
+    assert saved_while_running == []  # nothing fell due while it ran
+    # Stopping wrote where it had got to, once.
+    assert checkpoint.saves == [(everything[-1].block_number, everything[-1].position)]
+
+
 async def test_a_publisher_started_again_resumes_after_its_checkpoint(
     ledger_path: Path,
     tmp_path: Path,

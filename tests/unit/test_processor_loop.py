@@ -84,13 +84,15 @@ class FakeProducer:
 class FakeConsumer:
     def __init__(self, batches: list[list[ConsumerRecord[bytes, bytes]]]) -> None:
         self.batches = batches
+        self.all = list(batches)
         self.commits: list[dict[TopicPartition, int]] = []
         self.drained = asyncio.Event()
 
     async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, Any]:
         if not self.batches:
             self.drained.set()
-            await asyncio.sleep(3600)
+            await asyncio.sleep(timeout_ms / 1000)
+            return {}
         polled: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
         for r in self.batches.pop(0):
             polled.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
@@ -100,7 +102,10 @@ class FakeConsumer:
         self.commits.append(offsets)
 
     def assignment(self) -> set[TopicPartition]:
-        return set()
+        return {TopicPartition(r.topic, r.partition) for batch in self.all for r in batch}
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return None
 
 
 def close_command(transfer_id: str = "t-loop-1") -> bytes:
@@ -108,11 +113,12 @@ def close_command(transfer_id: str = "t-loop-1") -> bytes:
     return command.model_dump_json().encode()
 
 
-async def until(condition: Any) -> None:
-    for _ in range(1000):
+async def until(condition: Any, within_s: float = 2.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within_s
+    while asyncio.get_running_loop().time() < deadline:
         if condition():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
     raise AssertionError("condition never held")
 
 
