@@ -15,11 +15,15 @@ IN_BODY = b""
 
 
 class PendingState:
-    """Writes of the block being built, visible to later transactions in the same block."""
+    """Writes of the block being built, visible to later transactions in the same block,
+    and the committed values its transactions read."""
 
     def __init__(self) -> None:
         self.values: dict[str, bytes] = {}
         self.history: dict[str, list[HistoryEntry]] = {}
+        # A block is built under the write lock, so no other writer changes what was read:
+        # each transaction's audit reads the same policies and assessments, once per block.
+        self.committed: dict[str, bytes | None] = {}
 
     def merge(self, tx_id: str, timestamp: datetime, writes: dict[str, bytes]) -> None:
         for key, value in writes.items():
@@ -50,8 +54,12 @@ class TxStateStore:
             return self.writes[key]
         if key in self._pending.values:
             return self._pending.values[key]
+        if key in self._pending.committed:
+            return self._pending.committed[key]
         row = self._conn.execute("SELECT value FROM world_state WHERE key = ?", (key,)).fetchone()
-        return None if row is None else unpack(bytes(row[0]))
+        value = None if row is None else unpack(bytes(row[0]))
+        self._pending.committed[key] = value
+        return value
 
     def put_state(self, key: str, value: bytes) -> None:
         self.writes[key] = value
