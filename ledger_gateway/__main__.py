@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import gc
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +18,7 @@ from ledger_gateway.settings import GatewaySettings
 from schemas.topics import LEDGER_COMMANDS
 from service_runtime.consuming import committing_consumer
 from service_runtime.event_loop import run_service
+from service_runtime.gc_pauses import full_collections_on_schedule
 from service_runtime.kafka_producer import durable_producer
 from service_runtime.logs import configure_logging
 from service_runtime.service_http import http_server, service_app
@@ -42,7 +44,11 @@ async def serve(settings: GatewaySettings) -> None:
         gc.freeze()
         log.info("ledger gateway started", org=settings.gateway_org, ledger=settings.ledger)
         async with asyncio.TaskGroup() as tasks:
-            for loop in (*loops, server.serve()):
+            for loop in (
+                *loops,
+                server.serve(),
+                full_collections_on_schedule(settings.gc_full_every_s),
+            ):
                 tasks.create_task(loop)
 
 
@@ -83,6 +89,7 @@ async def _writer_loops(
 def main() -> None:
     settings = load_settings(GatewaySettings)
     configure_logging("ledger-gateway")
+    sys.setswitchinterval(settings.gateway_switch_interval_s)
     run_service(serve(settings))
 
 

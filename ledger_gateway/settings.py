@@ -17,6 +17,10 @@ class GatewaySettings(ServiceSettings):
     ledger: Literal["embedded", "fabric"] = "embedded"
     ledger_gateway_port: int = 8091
     gateway_max_batch: int = 500
+    # How long a thread may hold the GIL while another waits for it (Python's default is
+    # 5 ms). The ledger's worker threads and the event loop take turns: each turn a commit
+    # or a Kafka delivery waited for was up to that long.
+    gateway_switch_interval_s: float = 0.0005
     gateway_org: str = "ES-SERMAS"
     # The embedded ledger: this organisation's Ed25519 signing key (PEM), and the members'
     # registered public keys (JSON: org -> base64); `curex up` generates both.

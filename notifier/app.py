@@ -47,7 +47,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
                 write_inboxes(settings, store, feed.written),
                 forget_old_rows(settings, store),
                 hub.sweep(),
-                full_collections_on_schedule(settings.notifier_gc_full_every_s),
+                full_collections_on_schedule(settings.gc_full_every_s),
             ):
                 task = asyncio.create_task(work)
                 task.add_done_callback(_stop_if_failed)

@@ -31,8 +31,6 @@ class NotifierSettings(PseudonymisingSettings):
     notifier_retention_interval_s: float = 600.0
     # The feed also looks for new inbox rows this often, should a wake-up be missed.
     notifier_poll_interval_s: float = 1.0
-    # Full garbage collections on a timer (young ones run as usual): see gc_pauses.
-    notifier_gc_full_every_s: float = 600.0
 
     @property
     def users_issuer(self) -> Issuer:

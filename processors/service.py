@@ -18,6 +18,7 @@ from processors.deadlines import CONSENT_DEADLINES, ConsentDeadlines, restore_de
 from processors.records import RecordsSystem
 from processors.settings import ProcessorSettings
 from service_runtime.consuming import committing_consumer
+from service_runtime.gc_pauses import full_collections_on_schedule
 from service_runtime.kafka_producer import durable_producer
 from service_runtime.service_http import http_server, service_app
 from service_runtime.topics import ensure_topics
@@ -55,6 +56,7 @@ async def serve(settings: ProcessorSettings, records: RecordsSystem) -> None:
             for loop in loops:
                 tasks.create_task(loop.run())
             tasks.create_task(_expire_periodically(settings, deadlines, producer, submit))
+            tasks.create_task(full_collections_on_schedule(settings.gc_full_every_s))
             tasks.create_task(server.serve())
 
 

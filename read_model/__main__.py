@@ -22,6 +22,7 @@ from schemas import LEDGER_REPORT, LedgerReport
 from schemas.topics import LEDGER_BLOCKS
 from service_runtime.consuming import Polled, committing_consumer, consume_and_commit
 from service_runtime.event_loop import run_service
+from service_runtime.gc_pauses import full_collections_on_schedule
 from service_runtime.logs import configure_logging
 from service_runtime.positions import SeekToStoredPositions
 from service_runtime.service_http import http_server, service_app
@@ -95,6 +96,7 @@ async def run(settings: ReadModelSettings) -> None:
             tasks.create_task(consume_and_commit(consumer, project, settings.read_model_max_batch))
             tasks.create_task(server.serve())
             tasks.create_task(report_transfer_states(pool, settings.read_model_counts_every_s))
+            tasks.create_task(full_collections_on_schedule(settings.gc_full_every_s))
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()

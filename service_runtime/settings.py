@@ -63,6 +63,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql://curex@127.0.0.1:5433/curex"
     # The ledger network's members and whom they sign for (JSON in CUREX_NETWORK).
     network: Network = DEMO_NETWORK
+    # Full garbage collections on a timer (young ones run as usual): see gc_pauses.
+    gc_full_every_s: float = 600.0
 
     @property
     def kafka(self) -> KafkaAccess:
