@@ -10,8 +10,8 @@ import pytest
 from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
 from ledger_gateway.embedded.signing import SignedBatch
 from ledger_gateway.port import Committed, Outcome
-from tests.integration.ledger_commands import MEMBERSHIP, NETWORK, SIGNERS, create
-from tests.unit.contract_world import REQUESTING
+from tests.integration.ledger_commands import MEMBERSHIP, SIGNERS, create
+from tests.unit.contract_world import NETWORK, REQUESTING
 
 
 class ThreadNoting(EmbeddedLedger):
