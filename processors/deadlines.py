@@ -9,6 +9,7 @@ topic are the ones the processors' faust table used, so deadlines tracked before
 to plain aiokafka loops carry over.
 """
 
+import heapq
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from schemas.topics import LEDGER_BLOCKS, TopicSpec
 from service_runtime.kafka_access import KafkaAccess
 
 log = structlog.get_logger()
+_SLACK = 1024  # stale time entries tolerated before the time index is rebuilt
 
 CONSENT_DEADLINES = TopicSpec(
     "curex-processors-consent-deadlines-changelog",
@@ -46,8 +48,16 @@ class Change:
 
 
 class ConsentDeadlines:
+    """The deadlines by transfer, and by time: the timer asks every second what is due, and
+    every emergency adds a review deadline days away, so it must not look at them all."""
+
     def __init__(self) -> None:
         self._pending: dict[str, Pending] = {}
+        # (time, transfer id), soonest first; an entry whose deadline has since changed or
+        # gone is skipped when it comes up.
+        self._by_time: list[tuple[datetime, str]] = []
+        # Taken from ``_by_time`` once due, and reported until a commit clears them.
+        self._due: dict[str, Pending] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -73,7 +83,7 @@ class ConsentDeadlines:
         if self._pending.get(deadline.transfer_id) == pending:
             # Already written: durable, or in a batch that is committed only once it is.
             return None
-        self._pending[deadline.transfer_id] = pending
+        self._set(deadline.transfer_id, pending)
         document = {"source_org": pending.source_org, "at": pending.at.isoformat()}
         if pending.kind != "consent":  # records of consent deadlines keep their old form
             document["kind"] = pending.kind
@@ -89,12 +99,31 @@ class ConsentDeadlines:
             else:
                 at = datetime.fromisoformat(document["at"])
                 kind: DeadlineKind = "review" if document.get("kind") == "review" else "consent"
-                self._pending[transfer_id] = Pending(document["source_org"], at, kind)
+                self._set(transfer_id, Pending(document["source_org"], at, kind))
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable consent deadline record skipped")
 
     def overdue(self, now: datetime) -> list[tuple[str, Pending]]:
-        return [(tid, pending) for tid, pending in self._pending.items() if pending.at <= now]
+        while self._by_time and self._by_time[0][0] <= now:
+            at, transfer_id = heapq.heappop(self._by_time)
+            pending = self._pending.get(transfer_id)
+            if pending is not None and pending.at == at:
+                self._due[transfer_id] = pending
+        due: list[tuple[str, Pending]] = []
+        for transfer_id, pending in list(self._due.items()):
+            if self._pending.get(transfer_id) == pending:
+                due.append((transfer_id, pending))
+            else:  # cleared or moved since it fell due
+                del self._due[transfer_id]
+        return due
+
+    def _set(self, transfer_id: str, pending: Pending) -> None:
+        self._pending[transfer_id] = pending
+        heapq.heappush(self._by_time, (pending.at, transfer_id))
+        if len(self._by_time) > 2 * len(self._pending) + _SLACK:
+            # Mostly entries of deadlines changed or cleared since: start again from the map.
+            self._by_time = [(p.at, tid) for tid, p in self._pending.items()]
+            heapq.heapify(self._by_time)
 
 
 async def restore_deadlines(access: KafkaAccess, deadlines: ConsentDeadlines) -> int:
