@@ -33,7 +33,7 @@ from infra.settings import InfraSettings
 from ledger_gateway.checkpoint import PublishCheckpoint
 from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
 from ledger_gateway.port import Committed, CommittedTx, Ledger, Outcome
-from ledger_gateway.service import BlockPublisher, CommandIntake
+from ledger_gateway.service import CHECKPOINT_INTERVAL_S, BlockPublisher, CommandIntake
 from schemas import (
     LEDGER_REPORT,
     Action,
@@ -184,6 +184,7 @@ def publisher(
     producer: Any,
     checkpoint: PublishCheckpoint,
     topics: BaselineTopics,
+    checkpoint_every_s: float = CHECKPOINT_INTERVAL_S,
 ) -> BlockPublisher:
     readers.append(reader(path))
     return BlockPublisher(
@@ -193,6 +194,7 @@ def publisher(
         asyncio.Event(),
         publishes_for=REQUESTING,
         blocks_topic=topics.sink,
+        checkpoint_every_s=checkpoint_every_s,
     )
 
 
@@ -258,16 +260,7 @@ async def test_the_checkpoint_waits_for_its_interval_and_is_written_when_the_pub
     everything = await committed(ledger_path)
     ours = [tx for tx in everything if tx.signer == REQUESTING]
     checkpoint = CountedCheckpoint(tmp_path / "checkpoint.json")
-    readers.append(reader(ledger_path))
-    loop = BlockPublisher(
-        readers[-1],
-        producer,
-        checkpoint,
-        asyncio.Event(),
-        publishes_for=REQUESTING,
-        blocks_topic=topics.sink,
-        checkpoint_every_s=3600,
-    ).run()
+    loop = publisher(readers, ledger_path, producer, checkpoint, topics, 3600).run()
 
     saved_while_running: list[tuple[int, int]] = []
 

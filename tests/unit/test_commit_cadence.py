@@ -2,12 +2,12 @@
 interval and no later than an interval after a batch was handled."""
 
 import asyncio
-from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
 from service_runtime.consuming import Polled, consume_and_commit
+from tests.unit.waiting import until
 
 TOPIC = "curex.test.cadence"
 
@@ -46,15 +46,6 @@ class ScriptedConsumer:
 
     def highwater(self, tp: TopicPartition) -> int | None:
         return None
-
-
-async def until(condition: Any, within_s: float = 2.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while asyncio.get_running_loop().time() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("condition never held")
 
 
 async def handled_nothing(batch: Polled) -> None:

@@ -36,6 +36,7 @@ from schemas.topics import DEADLETTER, LEDGER_BLOCKS, LEDGER_COMMANDS, TRANSFER_
 from service_runtime.errors import OutputFailed
 from tests.unit.contract_world import PATIENT, REQUESTING, SOURCE
 from tests.unit.test_processor_reactions import HP
+from tests.unit.waiting import until
 
 SUBMIT = Submitter(DEMO_NETWORK)
 INTAKE_HANDLERS = intake_handlers(SUBMIT)
@@ -111,15 +112,6 @@ class FakeConsumer:
 def close_command(transfer_id: str = "t-loop-1") -> bytes:
     command = CloseTransfer(correlation_id=transfer_id, transfer_id=transfer_id, actor=HP)
     return command.model_dump_json().encode()
-
-
-async def until(condition: Any, within_s: float = 2.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while asyncio.get_running_loop().time() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("condition never held")
 
 
 async def test_offsets_are_committed_only_after_every_output_is_acknowledged() -> None:
