@@ -17,7 +17,8 @@ class NotifierSettings(PseudonymisingSettings):
     # the group at once and its partitions move to the others without waiting.
     notifier_instance_id: str | None = None
     notifier_max_batch: int = 1000
-    # The broker gathers blocks this long per fetch (see ``committing_consumer``).
+    # The broker gathers blocks this long per fetch (see ``committing_consumer``); longer
+    # than the read model's, so what a user is told of is, as a rule, already listed.
     notifier_gather_ms: int = 50
     # Frames waiting for one client; a client that lets more pile up is closed (1013).
     notifier_send_queue: int = 512
