@@ -1,8 +1,9 @@
 """The embedded ledger behind the async ledger port.
 
 SQLite calls block, so each runs in a worker thread, except the submission of a small batch
-(``INLINE_MAX``), which is quicker run on the loop; one connection serves one call at a
-time, so calls on one adapter are serialised. Give each concurrent user its own adapter.
+and the reading of a short page of the block stream (``INLINE_MAX``), quicker run on the
+loop; one connection serves one call at a time, so calls on one adapter are serialised.
+Give each concurrent user its own adapter.
 """
 
 import asyncio
@@ -74,6 +75,13 @@ class EmbeddedLedgerPort:
     async def signed_after(
         self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
     ) -> SignedPage:
+        # What a gateway publishes after each small batch is a page of a few rows: read on
+        # the loop, like a small submission. A full first look means more: read it all in a
+        # worker thread.
+        async with self._lock:
+            first = self.ledger.signed_after(signer, with_unsigned, after, self._inline_max)
+        if len(first.txs) < self._inline_max:
+            return first
         return await self._run(
             lambda: self.ledger.signed_after(signer, with_unsigned, after, limit)
         )

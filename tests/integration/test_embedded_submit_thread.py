@@ -1,6 +1,6 @@
 """Where the embedded port runs a submission: a small batch on the event loop (a worker
 thread's hand-off cost more than its commit), a large one in a worker thread; either way
-the same commit."""
+the same commit. Reading a page of the block stream follows the same rule."""
 
 import threading
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 
 from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
 from ledger_gateway.embedded.signing import SignedBatch
-from ledger_gateway.port import Committed, Outcome
+from ledger_gateway.port import Committed, Outcome, SignedPage
 from tests.integration.ledger_commands import MEMBERSHIP, SIGNERS, create
 from tests.unit.contract_world import NETWORK, REQUESTING
 
@@ -39,5 +39,38 @@ async def test_a_small_batch_is_submitted_on_the_loop_and_a_large_one_in_a_worke
         assert (ledger.ran_on == [threading.get_ident()]) is on_the_loop
         for transfer_id in transfers:
             assert await port.transfer(transfer_id) is not None
+    finally:
+        port.close()
+
+
+class PageThreadNoting(EmbeddedLedger):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, NETWORK, MEMBERSHIP)
+        self.read_on: list[tuple[int, int]] = []  # (thread, limit)
+
+    def signed_after(
+        self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
+    ) -> SignedPage:
+        self.read_on.append((threading.get_ident(), limit))
+        return super().signed_after(signer, with_unsigned, after, limit)
+
+
+@pytest.mark.parametrize(
+    ("commands", "on_the_loop"), [(3, True), (9, False)], ids=["short page", "long page"]
+)
+async def test_a_short_page_of_the_block_stream_is_read_on_the_loop_and_a_long_one_in_a_worker(
+    tmp_path: Path, commands: int, on_the_loop: bool
+) -> None:
+    ledger = PageThreadNoting(tmp_path / "ledger.sqlite")
+    port = EmbeddedLedgerPort(ledger, SIGNERS[REQUESTING], inline_max=8)
+    try:
+        transfers = [f"t-page-{n:02d}" for n in range(commands)]
+        await port.submit([create(t) for t in transfers])
+        page = await port.signed_after(REQUESTING, False, (-1, -1), 2000)
+        assert [tx.command.correlation_id for tx in page.txs] == transfers
+        on_loop = [limit for thread, limit in ledger.read_on if thread == threading.get_ident()]
+        in_worker = [limit for thread, limit in ledger.read_on if thread != threading.get_ident()]
+        assert on_loop == [8]  # the first look, always on the loop
+        assert in_worker == ([] if on_the_loop else [2000])
     finally:
         port.close()
