@@ -3,6 +3,7 @@ thread's hand-off cost more than its commit), a large one in a worker thread; ei
 the same commit. Reading a page of the block stream follows the same rule."""
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,38 +16,16 @@ from tests.unit.contract_world import NETWORK, REQUESTING
 
 
 class ThreadNoting(EmbeddedLedger):
+    """Notes the thread each submission and each page read ran on (and the page's limit)."""
+
     def __init__(self, path: Path) -> None:
         super().__init__(path, NETWORK, MEMBERSHIP)
-        self.ran_on: list[int] = []
+        self.submitted_on: list[int] = []
+        self.read_on: list[tuple[int, int]] = []
 
     def submit(self, batch: SignedBatch) -> list[Outcome]:
-        self.ran_on.append(threading.get_ident())
+        self.submitted_on.append(threading.get_ident())
         return super().submit(batch)
-
-
-@pytest.mark.parametrize(
-    ("commands", "on_the_loop"), [(3, True), (9, False)], ids=["small batch", "large batch"]
-)
-async def test_a_small_batch_is_submitted_on_the_loop_and_a_large_one_in_a_worker(
-    tmp_path: Path, commands: int, on_the_loop: bool
-) -> None:
-    ledger = ThreadNoting(tmp_path / "ledger.sqlite")
-    port = EmbeddedLedgerPort(ledger, SIGNERS[REQUESTING], inline_max=8)
-    try:
-        transfers = [f"t-thread-{n:02d}" for n in range(commands)]
-        outcomes = await port.submit([create(t) for t in transfers])
-        assert all(isinstance(o, Committed) and not o.replayed for o in outcomes)
-        assert (ledger.ran_on == [threading.get_ident()]) is on_the_loop
-        for transfer_id in transfers:
-            assert await port.transfer(transfer_id) is not None
-    finally:
-        port.close()
-
-
-class PageThreadNoting(EmbeddedLedger):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, NETWORK, MEMBERSHIP)
-        self.read_on: list[tuple[int, int]] = []  # (thread, limit)
 
     def signed_after(
         self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
@@ -55,22 +34,41 @@ class PageThreadNoting(EmbeddedLedger):
         return super().signed_after(signer, with_unsigned, after, limit)
 
 
+@pytest.fixture
+def noting(tmp_path: Path) -> Iterator[tuple[ThreadNoting, EmbeddedLedgerPort]]:
+    ledger = ThreadNoting(tmp_path / "ledger.sqlite")
+    port = EmbeddedLedgerPort(ledger, SIGNERS[REQUESTING], inline_max=8)
+    yield ledger, port
+    port.close()
+
+
+@pytest.mark.parametrize(
+    ("commands", "on_the_loop"), [(3, True), (9, False)], ids=["small batch", "large batch"]
+)
+async def test_a_small_batch_is_submitted_on_the_loop_and_a_large_one_in_a_worker(
+    noting: tuple[ThreadNoting, EmbeddedLedgerPort], commands: int, on_the_loop: bool
+) -> None:
+    ledger, port = noting
+    transfers = [f"t-thread-{n:02d}" for n in range(commands)]
+    outcomes = await port.submit([create(t) for t in transfers])
+    assert all(isinstance(o, Committed) and not o.replayed for o in outcomes)
+    assert (ledger.submitted_on == [threading.get_ident()]) is on_the_loop
+    for transfer_id in transfers:
+        assert await port.transfer(transfer_id) is not None
+
+
 @pytest.mark.parametrize(
     ("commands", "on_the_loop"), [(3, True), (9, False)], ids=["short page", "long page"]
 )
 async def test_a_short_page_of_the_block_stream_is_read_on_the_loop_and_a_long_one_in_a_worker(
-    tmp_path: Path, commands: int, on_the_loop: bool
+    noting: tuple[ThreadNoting, EmbeddedLedgerPort], commands: int, on_the_loop: bool
 ) -> None:
-    ledger = PageThreadNoting(tmp_path / "ledger.sqlite")
-    port = EmbeddedLedgerPort(ledger, SIGNERS[REQUESTING], inline_max=8)
-    try:
-        transfers = [f"t-page-{n:02d}" for n in range(commands)]
-        await port.submit([create(t) for t in transfers])
-        page = await port.signed_after(REQUESTING, False, (-1, -1), 2000)
-        assert [tx.command.correlation_id for tx in page.txs] == transfers
-        on_loop = [limit for thread, limit in ledger.read_on if thread == threading.get_ident()]
-        in_worker = [limit for thread, limit in ledger.read_on if thread != threading.get_ident()]
-        assert on_loop == [8]  # the first look, always on the loop
-        assert in_worker == ([] if on_the_loop else [2000])
-    finally:
-        port.close()
+    ledger, port = noting
+    transfers = [f"t-page-{n:02d}" for n in range(commands)]
+    await port.submit([create(t) for t in transfers])
+    page = await port.signed_after(REQUESTING, False, (-1, -1), 2000)
+    assert [tx.command.correlation_id for tx in page.txs] == transfers
+    on_loop = [limit for thread, limit in ledger.read_on if thread == threading.get_ident()]
+    in_worker = [limit for thread, limit in ledger.read_on if thread != threading.get_ident()]
+    assert on_loop == [8]  # the first look, always on the loop
+    assert in_worker == ([] if on_the_loop else [2000])
