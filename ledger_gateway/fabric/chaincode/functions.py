@@ -15,6 +15,7 @@ refusal is status 500 with the message
 event carrying the TxResult.
 """
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -40,7 +41,7 @@ from ledger_gateway.fabric.chaincode.replay import (
     PeerLink,
 )
 from ledger_gateway.fabric.chaincode.stub_store import StubStore
-from schemas import LEDGER_COMMAND, Transition
+from schemas import LEDGER_COMMAND, LedgerCommand, Transition
 from schemas.network import Network
 
 log = structlog.get_logger()
@@ -87,6 +88,13 @@ def _arguments(raw: Sequence[bytes], count: int) -> list[str]:
         raise InvalidArgument("arguments must be UTF-8") from err
 
 
+# The shim runs a transaction once per answer of the peer: parse its command once. The
+# command is immutable (a frozen model), so every run sees the same one.
+@functools.lru_cache(maxsize=256)
+def _ledger_command(raw: str) -> LedgerCommand:
+    return LEDGER_COMMAND.validate_json(raw)
+
+
 class TransferChaincode:
     """A ``Chaincode`` for the shim: the transfer contract and its identity rule."""
 
@@ -131,7 +139,7 @@ class TransferChaincode:
 
     def _submit(self, store: StubStore, args: Sequence[str]) -> Outcome:
         try:
-            command = LEDGER_COMMAND.validate_json(args[0])
+            command = _ledger_command(args[0])
         except ValidationError as err:
             where = sorted({".".join(map(str, e["loc"])) or "(root)" for e in err.errors()})
             raise InvalidArgument(f"not a LedgerCommand: invalid {', '.join(where)}") from None

@@ -1,8 +1,8 @@
 """Chaincode as a service: the server the peer opens ``Chaincode.Connect`` to, start to stop.
 
-One event loop in one thread does everything: grpclib (gRPC over the pure-Python h2 HTTP/2
-stack) reads and writes the streams, and the chaincode (synchronous code) runs in the loop
-between messages. grpcio is not used here: its C core moves every message between its own
+One event loop (uvloop's) in one thread does everything: grpclib (gRPC over the pure-Python
+h2 HTTP/2 stack) reads and writes the streams, and the chaincode (synchronous code) runs in
+the loop between messages. grpcio is not used here: its C core moves every message between its own
 threads and the Python loop's, and those thread switches cost several times more CPU per
 transaction than the contract itself.
 """
@@ -12,6 +12,7 @@ import socket
 import threading
 import weakref
 
+import uvloop
 from fabric_protos.peer import chaincode_shim_pb2
 from grpclib.const import Cardinality, Handler
 from grpclib.health.service import Health
@@ -81,7 +82,7 @@ class ChaincodeServer:
     def __init__(self, host: str, port: int, chaincode_id: str, chaincode: Chaincode) -> None:
         listener = _listen(host, port)
         self.port: int = listener.getsockname()[1]
-        self._loop = asyncio.new_event_loop()
+        self._loop = uvloop.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="chaincode-server", daemon=True
         )

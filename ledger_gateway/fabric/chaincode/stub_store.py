@@ -6,6 +6,7 @@ oldest first, as on the embedded ledger (the peer sends it newest first).
 """
 
 import contextlib
+import functools
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +40,13 @@ class ProposalFacts:
 
 def proposal_facts(signed: proposal_pb2.SignedProposal) -> ProposalFacts:
     """The creator and the client's timestamp from a signed proposal's headers."""
-    proposal = proposal_pb2.Proposal.FromString(signed.proposal_bytes)
+    return _facts_of(signed.proposal_bytes)
+
+
+# The shim runs a transaction once per answer of the peer: parse its proposal once.
+@functools.lru_cache(maxsize=256)
+def _facts_of(proposal_bytes: bytes) -> ProposalFacts:
+    proposal = proposal_pb2.Proposal.FromString(proposal_bytes)
     header = common_pb2.Header.FromString(proposal.header)
     channel_header = common_pb2.ChannelHeader.FromString(header.channel_header)
     signature_header = common_pb2.SignatureHeader.FromString(header.signature_header)
