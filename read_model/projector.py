@@ -198,19 +198,35 @@ class ReadModelProjector:
             )
 
     async def _apply(self, db: AsyncConnection, reports: Sequence[LedgerReport]) -> None:
-        # Pipeline mode: the statements go out back to back, in order, one round trip.
+        transfers: list[tuple[object, ...]] = []
+        history: list[tuple[object, ...]] = []
+        rejections: list[tuple[object, ...]] = []
+        policies: list[tuple[object, ...]] = []
+        assessments: list[tuple[object, ...]] = []
+        for report in reports:
+            if isinstance(report, CommandRejected):
+                rejections.append((_rejection(report), report.correlation_id))
+                continue
+            result = report.result
+            if result.transfer is not None:
+                transfers.append(_transfer_row(report))
+                history.append(_history_row(report))
+            elif result.policy is not None:
+                policy = Jsonb(result.policy.model_dump(mode="json"))
+                policies.append((result.policy.org_id, policy))
+            elif result.assessment is not None:
+                assessment = Jsonb(result.assessment.model_dump(mode="json"))
+                assessments.append((result.assessment.org_id, assessment))
+        # Each table's rows in ledger order; every transfer row before the history rows that
+        # look it up. Pipeline mode and executemany: the statements go out back to back, in
+        # one round trip, instead of a send and a read of the socket per statement.
         async with db.pipeline(), db.cursor() as cur:
-            for report in reports:
-                if isinstance(report, CommandRejected):
-                    await cur.execute(_SET_REJECTION, (_rejection(report), report.correlation_id))
-                    continue
-                result = report.result
-                if result.transfer is not None:
-                    await cur.execute(_UPSERT_TRANSFER, _transfer_row(report))
-                    await cur.execute(_INSERT_HISTORY, _history_row(report))
-                elif result.policy is not None:
-                    policy = Jsonb(result.policy.model_dump(mode="json"))
-                    await cur.execute(_UPSERT_POLICY, (result.policy.org_id, policy))
-                elif result.assessment is not None:
-                    assessment = Jsonb(result.assessment.model_dump(mode="json"))
-                    await cur.execute(_UPSERT_ASSESSMENT, (result.assessment.org_id, assessment))
+            for statement, rows in (
+                (_UPSERT_TRANSFER, transfers),
+                (_INSERT_HISTORY, history),
+                (_SET_REJECTION, rejections),
+                (_UPSERT_POLICY, policies),
+                (_UPSERT_ASSESSMENT, assessments),
+            ):
+                if rows:
+                    await cur.executemany(statement, rows)
