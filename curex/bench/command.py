@@ -1,11 +1,11 @@
 """``curex bench``: measured figures of the running stack."""
 
-import asyncio
 import sys
 from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+import uvloop
 from rich.console import Console
 from rich.text import Text
 
@@ -112,7 +112,7 @@ def pipeline(
     )
     try:
         pids = _stack_pids(settings, REQUIRED_SERVICES)
-        result = asyncio.run(
+        result = uvloop.run(
             run_bench(
                 settings,
                 settings.read_model_port,
@@ -168,7 +168,7 @@ def api(
     )
     try:
         _healthy_pids(settings, API_SERVICES)
-        result = asyncio.run(
+        result = uvloop.run(
             ApiBench(settings, options, lambda line: console.log(f"[dim]{line}")).run()
         )
     except BenchError as exc:
@@ -198,7 +198,7 @@ def ledger(
     options = LedgerBenchOptions(transactions, concurrency, warmup)
     try:
         fabric_pids = _healthy_pids(settings, FABRIC_SERVICES) if fabric else None
-        result = asyncio.run(
+        result = uvloop.run(
             run_ledger_bench(
                 settings, options, fabric_pids, lambda line: console.log(f"[dim]{line}")
             )
@@ -239,7 +239,7 @@ def notify(
     options = NotifyBenchOptions(clients, recipients, transfers, rate, deadline)
     try:
         pids = _healthy_pids(settings, (*API_SERVICES, "notifier"))
-        result = asyncio.run(
+        result = uvloop.run(
             NotifyBench(
                 settings, pids["notifier"], options, lambda line: console.log(f"[dim]{line}")
             ).run()
