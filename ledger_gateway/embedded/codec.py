@@ -56,7 +56,10 @@ _WORDS = (
 )
 # Deflate looks back from the end of the dictionary: the likeliest words go last.
 DICTIONARY = _WORDS
-_LEVEL = 6
+# Level 3, not zlib's 6: on the ledger's documents it stores about 7 % more (411 bytes a
+# transaction body against 394) for a third less time (20 us against 30), and a commit
+# packs a body and every value it writes while the gateway's batch waits.
+_LEVEL = 3
 
 
 _DICTIONARIES = {PACKED: DICTIONARY, PACKED_V2: DICTIONARY_V2}
