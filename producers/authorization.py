@@ -13,6 +13,8 @@ from schemas import (
     Action,
     Actor,
     HasParties,
+    Party,
+    Rule,
     TransferState,
     parties_of,
     rule_for,
@@ -31,9 +33,33 @@ def authorise(actor: Actor, transfer: HasParties, state: TransferState, action: 
     ]
     if not ever_allowed:
         raise WrongRole(f"{action.value} is not yours to take on this transfer")
-    rule = rule_for(state, action)
-    if rule is None or actor.role not in rule.roles or not parties & rule.parties:
+    if not _permits(actor, parties, rule_for(state, action)):
         raise ActionNotAllowedNow(action, state)
+
+
+def may_become_allowed(
+    actor: Actor, transfer: HasParties, state: TransferState, action: Action
+) -> bool:
+    """Whether ``actor`` could take ``action`` from some state the table leads to from
+    ``state``: a refusal on ``state`` may then be a stale view, not a final answer."""
+    parties = parties_of(actor, transfer)
+    return any(_permits(actor, parties, rule_for(later, action)) for later in _later_states(state))
+
+
+def _permits(actor: Actor, parties: frozenset[Party], rule: Rule | None) -> bool:
+    return rule is not None and actor.role in rule.roles and bool(parties & rule.parties)
+
+
+def _later_states(state: TransferState) -> set[TransferState]:
+    later: set[TransferState] = set()
+    frontier = [state]
+    while frontier:
+        current = frontier.pop()
+        for (from_state, _), rule in TRANSITIONS.items():
+            if from_state is current and rule.next_state not in later:
+                later.add(rule.next_state)
+                frontier.append(rule.next_state)
+    return later
 
 
 def authorise_create(actor: Actor, source_org: str) -> None:

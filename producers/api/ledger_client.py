@@ -132,6 +132,16 @@ class BlockchainApi:
         )
         return cls(http, settings.ledger_access, tokens)
 
+    async def transfer(self, org: str, transfer_id: str) -> Transfer:
+        """The transfer alone, as ``org``'s ledger holds it now."""
+        body = await self._get(org, f"/v1/ledger/transfers/{quote(transfer_id, safe='')}")
+        try:
+            return Transfer.model_validate(body)
+        except ValidationError as error:
+            raise LedgerUnavailable(
+                f"the Blockchain API of {org} answered with an unexpected transfer"
+            ) from error
+
     async def record(self, org: str, transfer_id: str) -> LedgerRecord:
         """The transfer as ``org``'s ledger holds it, then its history (read second, so it
         covers at least the state shown)."""

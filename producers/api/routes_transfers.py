@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from prometheus_client import Counter
 from pydantic import AwareDatetime, BaseModel
 
 from producers.api.context import PrincipalDep, ServicesDep
@@ -18,8 +19,20 @@ from producers.api.models import (
     TransferDetail,
     TransferPage,
 )
-from producers.authorization import authorise, authorise_create, permitted_actions
-from producers.errors import BadRequest, IdempotencyKeyReused, NotAParty, TransferNotFound
+from producers.authorization import (
+    authorise,
+    authorise_create,
+    may_become_allowed,
+    permitted_actions,
+)
+from producers.errors import (
+    ActionNotAllowedNow,
+    BadRequest,
+    IdempotencyKeyReused,
+    LedgerError,
+    NotAParty,
+    TransferNotFound,
+)
 from read_model.cursor import BadCursor, Cursor
 from read_model.documents import HistoryEntry, TransferView
 from read_model.idempotency import digest
@@ -41,6 +54,12 @@ from schemas import (
 from service_runtime.users import Principal
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
+STALE_REFUSALS = Counter(
+    "curex_api_refusals_asked_of_the_ledger_total",
+    "Actions the read model's state refused that a later state allows, asked of the ledger: "
+    "lifted (the ledger was ahead), confirmed, or ledger_unavailable (refused as before)",
+    ["outcome"],
+)
 CONSENT_ACTIONS = frozenset({Action.GRANT_CONSENT, Action.REFUSE_CONSENT})
 IdempotencyKey = Annotated[
     uuid.UUID | None,
@@ -195,6 +214,33 @@ async def get_ledger_record(
     return await ctx.ledger.record(principal.org, transfer_id)
 
 
+async def _authorise_now(
+    ctx: ServicesDep, principal: Principal, transfer: TransferView, action: Action
+) -> None:
+    """Authorise on the read model's state; a refusal that a later state would lift is
+    asked again of the ledger. The read model can trail the notifications a client acts
+    on, and its state must not refuse what the ledger already allows."""
+    try:
+        authorise(principal.actor, transfer, transfer.state, action)
+    except ActionNotAllowedNow as refusal:
+        if not may_become_allowed(principal.actor, transfer, transfer.state, action):
+            raise
+        try:
+            on_ledger = await ctx.ledger.transfer(principal.org, transfer.transfer_id)
+        except LedgerError:
+            STALE_REFUSALS.labels("ledger_unavailable").inc()
+            raise refusal from None
+        if on_ledger.state is transfer.state:
+            STALE_REFUSALS.labels("confirmed").inc()
+            raise
+        try:
+            authorise(principal.actor, transfer, on_ledger.state, action)
+        except ActionNotAllowedNow:
+            STALE_REFUSALS.labels("confirmed").inc()
+            raise
+        STALE_REFUSALS.labels("lifted").inc()
+
+
 async def _act(
     ctx: ServicesDep,
     principal: Principal,
@@ -204,7 +250,7 @@ async def _act(
     cancel_reason: CancelReason | None = None,
 ) -> Accepted:
     transfer = await _visible(ctx, principal, transfer_id)
-    authorise(principal.actor, transfer, transfer.state, action)
+    await _authorise_now(ctx, principal, transfer, action)
     # Consent's two decisions share a route: the decision is the request.
     route = "consent" if action in CONSENT_ACTIONS else action.value
     request = action.value if cancel_reason is None else f"{action.value}:{cancel_reason}"

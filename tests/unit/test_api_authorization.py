@@ -6,7 +6,7 @@ import itertools
 import pytest
 
 from ledger_gateway.chaincode import ContractError
-from producers.authorization import authorise
+from producers.authorization import authorise, may_become_allowed
 from producers.errors import ActionNotAllowedNow, NotAParty, WrongRole
 from schemas import AUDIT_ACTIONS, Action, Party, Role, TransferState
 from tests.unit.contract_world import World, actor_for
@@ -57,3 +57,25 @@ def test_a_stranger_gets_403_and_a_party_at_the_wrong_moment_gets_409() -> None:
     with pytest.raises(ActionNotAllowedNow) as error:
         authorise(patient, transfer, TransferState.INITIALISED, Action.GRANT_CONSENT)
     assert error.value.current_state is TransferState.INITIALISED
+
+
+def test_a_refusal_may_be_stale_only_when_a_later_state_allows_the_action() -> None:
+    world = World()
+    world.seed_orgs()
+    transfer = world.create("t-api-later")
+    source_doctor = actor_for(Role.HEALTH_PROFESSIONAL, Party.SOURCE_ORG)
+    patient = actor_for(Role.PATIENT, Party.PATIENT)
+    S = TransferState
+    # The data may yet become available, so the read model may be behind the ledger.
+    assert may_become_allowed(source_doctor, transfer, S.RISK_ACCEPTED, Action.MARK_TRANSFERRED)
+    assert may_become_allowed(source_doctor, transfer, S.INITIALISED, Action.MARK_TRANSFERRED)
+    # Already past it, or at an end: no later state allows it.
+    assert not may_become_allowed(
+        source_doctor, transfer, S.DATA_TRANSFERRED, Action.MARK_TRANSFERRED
+    )
+    assert not may_become_allowed(source_doctor, transfer, S.CLOSED, Action.MARK_TRANSFERRED)
+    assert not may_become_allowed(patient, transfer, S.DATA_AVAILABLE, Action.GRANT_CONSENT)
+    # Never theirs, from any state.
+    assert not may_become_allowed(patient, transfer, S.INITIALISED, Action.MARK_TRANSFERRED)
+    requester = actor_for(Role.HEALTH_PROFESSIONAL, Party.REQUESTING_ORG)
+    assert not may_become_allowed(requester, transfer, S.INITIALISED, Action.MARK_TRANSFERRED)
