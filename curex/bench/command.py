@@ -98,8 +98,14 @@ def pipeline(
         int, typer.Option(min=1, help="Creates published flat out in the saturation phase.")
     ] = 5000,
     warmup: Annotated[
-        float, typer.Option(min=0.0, help="Unmeasured seconds at the first rate, to warm up.")
+        float,
+        typer.Option(
+            min=0.0,
+            help="Unmeasured seconds at the highest rate, at least; then on in 5 s windows "
+            "until the broker's JIT compilers are quiet (0: no warm-up).",
+        ),
     ] = 5.0,
+    warmup_max: Annotated[float, typer.Option(min=0.0, help="Seconds of warm-up at most.")] = 60.0,
     deadline: Annotated[
         float, typer.Option(min=1.0, help="Seconds to wait for each phase to complete.")
     ] = 120.0,
@@ -108,7 +114,7 @@ def pipeline(
     console = Console(log_path=False)
     settings = InfraSettings()
     options = BenchOptions(
-        tuple(rate or DEFAULT_RATES), duration, saturation_count, deadline, warmup
+        tuple(rate or DEFAULT_RATES), duration, saturation_count, deadline, warmup, warmup_max
     )
     try:
         pids = _stack_pids(settings, REQUIRED_SERVICES)

@@ -12,6 +12,7 @@ from curex.bench.paths import EMERGENCY_PATH, PathLatencies
 from curex.bench.pipeline import PhaseResult
 from curex.bench.rss import MIB
 from curex.bench.run import BenchResult
+from curex.bench.warm_up import QUIET_SHARE
 
 TARGET_TRANSITIONS_PER_S = 1000.0
 TRANSITIONS_PER_TRANSFER = len(EMERGENCY_PATH)
@@ -46,7 +47,14 @@ BASELINE_LABELS = (
     "pipeline ÷ baseline (transitions/s)",
     "all processes",
 )
-FIGURE_LABELS = (*PHASE_LABELS, *LATENCY_LABELS, *BASELINE_LABELS, *REQUIRED_SERVICES)
+WARM_UP_LABELS = ("warm-up (s)", "broker JIT compilers, last window (share of a core)")
+FIGURE_LABELS = (
+    *WARM_UP_LABELS,
+    *PHASE_LABELS,
+    *LATENCY_LABELS,
+    *BASELINE_LABELS,
+    *REQUIRED_SERVICES,
+)
 
 Row = tuple[str, ...]
 
@@ -133,6 +141,21 @@ def phase_tables(
             Text(""),
         )
     return [summary, latency_table(f"{title}: latency per state", phase.paths, step_target)]
+
+
+def warm_up_table(result: BenchResult) -> Table:
+    """Whether the phases after it ran on a warm broker: its JIT compilers were quiet."""
+    warm_up = result.warm_up
+    table = _table("Warm-up (not measured)", ("figure", "measured", "target", "met"))
+    seconds, compilers = WARM_UP_LABELS
+    table.add_row(seconds, _number(warm_up.seconds), "", Text(""))
+    table.add_row(
+        compilers,
+        _number(warm_up.compiler_share, 2),
+        f"≤ {QUIET_SHARE:g}",
+        _met(warm_up.quiet),
+    )
+    return table
 
 
 def fixed_rate_tables(result: BenchResult) -> list[Table]:
@@ -275,6 +298,7 @@ def targets_table(result: BenchResult) -> Table:
 
 
 TABLES: tuple[Callable[[BenchResult], list[Table]], ...] = (
+    lambda result: [warm_up_table(result)],
     fixed_rate_tables,
     saturation_tables,
     baseline_tables,

@@ -1,7 +1,9 @@
 """One benchmark run against the running stack: setup, both phases, the baseline."""
 
 import gc
+import itertools
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -15,6 +17,7 @@ from curex.bench.projection import wait_projected
 from curex.bench.read_lag import lag_buckets, p99_bound
 from curex.bench.rss import RssSampler, cpu_snapshot
 from curex.bench.seeding import seed
+from curex.bench.warm_up import WINDOW_S, WarmUp, compiler_cpu_s, share_of_a_core
 from curex.bench.workload import BenchWorld, new_world
 from curex.block_watch import BlockWatcher
 from curex.bus import observer_access, open_bus
@@ -24,6 +27,7 @@ from infra.kafka.security import kafka_access
 from infra.settings import InfraSettings
 from processors.intake import ledger_command_for
 from processors.records import LocalRecordsStore
+from producers.publisher import CommandPublisher
 
 BENCH_PROCESS = "bench (this process)"
 
@@ -49,13 +53,15 @@ class BenchOptions:
     duration_s: float
     saturation_count: int
     deadline_s: float  # for each wait: seeding, a phase's transfers, the baseline
-    warmup_s: float = 5.0
+    warmup_s: float = 5.0  # at least; then on until the broker's compilers are quiet
+    warmup_max_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
 class BenchResult:
     options: BenchOptions
     world: BenchWorld
+    warm_up: WarmUp
     fixed_rates: tuple[PhaseResult, ...]  # one per rate in options.rates
     saturation: PhaseResult
     baseline: BaselineRun  # the same transfers' hops through raw Kafka relays
@@ -75,7 +81,7 @@ async def _pipeline_phases(
     options: BenchOptions,
     pids: Mapping[str, int],
     say: Callable[[str], None],
-) -> tuple[tuple[PhaseResult, ...], PhaseResult, MessageSizes]:
+) -> tuple[WarmUp, tuple[PhaseResult, ...], PhaseResult, MessageSizes]:
     settings = processor_settings(stack)
     key = settings.pseudonym_key.encode()
     observer = observer_access(stack)
@@ -90,13 +96,7 @@ async def _pipeline_phases(
                 LocalRecordsStore(settings.records_dir, key),
                 options.deadline_s,
             )
-            if options.warmup_s > 0:
-                # JIT-compiled broker paths, warm caches, settled consumers: not measured.
-                say(f"warm-up: {options.rates[0]:g} creates/s for {options.warmup_s:g}s")
-                offered = await offer_at_rate(
-                    publisher, world, "warm", options.rates[0], options.warmup_s, options.deadline_s
-                )
-                await settle(watcher, offered, options.deadline_s)
+            warm_up = await _warm_up(publisher, watcher, world, options, pids.get("kafka"), say)
             fixed_rates: list[PhaseResult] = []
             for number, rate in enumerate(options.rates):
                 say(f"fixed rate: {rate:g} creates/s for {options.duration_s:g}s")
@@ -129,7 +129,44 @@ async def _pipeline_phases(
                 cpu_s={name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after},
             )
             sizes = message_sizes(world, watcher, offered)
-    return tuple(fixed_rates), saturation, sizes
+    return warm_up, tuple(fixed_rates), saturation, sizes
+
+
+async def _warm_up(
+    publisher: CommandPublisher,
+    watcher: BlockWatcher,
+    world: BenchWorld,
+    options: BenchOptions,
+    broker_pid: int | None,
+    say: Callable[[str], None],
+) -> WarmUp:
+    """Unmeasured load at the highest fixed rate (JIT-compiled broker paths, warm caches,
+    settled consumers): at least ``warmup_s``, then in further windows until the broker's
+    JIT compilers are quiet, for at most ``warmup_max_s``. At the lowest rate the compilers
+    went quiet too, yet the highest rate's phase still missed its target in two of three
+    runs on a fresh stack: it runs paths the low rate had not made hot."""
+    if options.warmup_s <= 0:
+        return WarmUp(0.0, None)
+    rate = max(options.rates)
+    say(f"warm-up: {rate:g} creates/s until the broker's JIT compilers are quiet")
+    started = time.perf_counter()
+    window_s = options.warmup_s
+    for number in itertools.count():
+        window_started = time.perf_counter()
+        cpu_before = None if broker_pid is None else compiler_cpu_s(broker_pid)
+        offered = await offer_at_rate(
+            publisher, world, f"warm{number}", rate, window_s, options.deadline_s
+        )
+        await settle(watcher, offered, options.deadline_s)
+        now = time.perf_counter()
+        cpu_after = None if broker_pid is None else compiler_cpu_s(broker_pid)
+        warm_up = WarmUp(
+            now - started, share_of_a_core(cpu_before, cpu_after, now - window_started)
+        )
+        if warm_up.quiet is not False or warm_up.seconds + WINDOW_S > options.warmup_max_s:
+            return warm_up
+        window_s = WINDOW_S
+    raise AssertionError("unreachable")
 
 
 def message_sizes(world: BenchWorld, watcher: BlockWatcher, offered: Offered) -> MessageSizes:
@@ -159,7 +196,7 @@ async def run_bench(
     bench = kafka_access(stack, BENCH)
     try:
         async with RssSampler(pids) as rss:
-            fixed_rates, saturation, sizes = await _pipeline_phases(
+            warm_up, fixed_rates, saturation, sizes = await _pipeline_phases(
                 stack, read_model_port, database_url, world, options, pids, say
             )
             say(f"baseline: {options.saturation_count} transfers' hops through raw Kafka relays")
@@ -176,6 +213,7 @@ async def run_bench(
     return BenchResult(
         options=options,
         world=world,
+        warm_up=warm_up,
         fixed_rates=fixed_rates,
         saturation=saturation,
         baseline=baseline,
