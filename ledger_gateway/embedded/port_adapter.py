@@ -1,13 +1,16 @@
 """The embedded ledger behind the async ledger port.
 
-SQLite calls block, so each runs in a worker thread, except the submission of a small batch
-and the reading of a short page of the block stream (``INLINE_MAX``), quicker run on the
-loop; one connection serves one call at a time, so calls on one adapter are serialised.
-Give each concurrent user its own adapter.
+SQLite calls block, so each runs in the adapter's own worker thread, except the submission
+of a small batch and the reading of a short page of the block stream (``INLINE_MAX``),
+quicker run on the loop; one connection serves one call at a time, so calls on one adapter
+are serialised. Give each concurrent user its own adapter.
 """
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +39,9 @@ class EmbeddedLedgerPort:
         self._signer = signer
         self._inline_max = inline_max
         self._lock = asyncio.Lock()
+        # One thread of its own, not the loop's shared pool: every call on this connection
+        # then allocates in the same glibc arena, instead of in whichever pool thread's.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-ledger")
 
     @classmethod
     def open(
@@ -49,11 +55,13 @@ class EmbeddedLedgerPort:
         return cls(EmbeddedLedger(path, network, membership, recent=recent), signer)
 
     def close(self) -> None:
+        self._worker.shutdown(wait=True)
         self.ledger.close()
 
     async def _run(self, call: Callable[[], T]) -> T:
         async with self._lock:
-            return await asyncio.to_thread(call)
+            in_context = functools.partial(contextvars.copy_context().run, call)
+            return await asyncio.get_running_loop().run_in_executor(self._worker, in_context)
 
     async def submit(self, commands: list[LedgerCommand]) -> list[Outcome]:
         if self._signer is None:
