@@ -84,15 +84,19 @@ class EmbeddedLedgerPort:
         self, signer: str, with_unsigned: bool, after: tuple[int, int], limit: int
     ) -> SignedPage:
         # What a gateway publishes after each small batch is a page of a few rows: read on
-        # the loop, like a small submission. A full first look means more: read it all in a
-        # worker thread.
+        # the loop, like a small submission. A full first look means more: read the rest in
+        # the worker thread, from where the first look ended. Reading those rows again would
+        # parse them again from storage, since the first look took them from the writer's
+        # handoff.
         async with self._lock:
             first = self.ledger.signed_after(signer, with_unsigned, after, self._inline_max)
-        if len(first.txs) < self._inline_max:
+        resume = first.frontier
+        if len(first.txs) < self._inline_max or resume is None or limit <= len(first.txs):
             return first
-        return await self._run(
-            lambda: self.ledger.signed_after(signer, with_unsigned, after, limit)
+        rest = await self._run(
+            lambda: self.ledger.signed_after(signer, with_unsigned, resume, limit - len(first.txs))
         )
+        return SignedPage(first.txs + rest.txs, rest.frontier or resume)
 
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return await self._run(lambda: self.ledger.transfer(transfer_id))

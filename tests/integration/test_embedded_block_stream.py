@@ -4,7 +4,7 @@ the same whether the writer handed them over or the body is read back."""
 import sqlite3
 from pathlib import Path
 
-from ledger_gateway.embedded import EmbeddedLedger
+from ledger_gateway.embedded import EmbeddedLedger, EmbeddedLedgerPort
 from ledger_gateway.embedded.recent import RecentCommits
 from tests.integration.ledger_commands import MEMBERSHIP, SIGNERS, create, seed_commands
 from tests.unit.contract_world import NETWORK, REQUESTING, SOURCE
@@ -89,3 +89,23 @@ def test_transactions_from_before_signing_go_to_the_member_that_publishes_them(
     assert first_block
     assert [tx.tx_id for tx in with_unsigned if tx.block_number == 0] == first_block
     assert not [tx for tx in without + others if tx.block_number == 0]
+
+
+async def test_the_port_reads_a_long_page_in_two_looks_as_the_ledger_reads_it_in_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    _two_writers(path, RecentCommits())
+    whole = EmbeddedLedger(path, NETWORK, MEMBERSHIP)
+    # (member, page limit, first look): SOURCE signed 2 transactions, REQUESTING 8; a first
+    # look of exactly SOURCE's 2 leaves a second look that finds only the frontier.
+    cases = ((REQUESTING, 1000, 2), (REQUESTING, 5, 2), (SOURCE, 1000, 1), (SOURCE, 1000, 2))
+    for org, limit, first_look in cases:
+        port = EmbeddedLedgerPort(EmbeddedLedger(path, NETWORK, MEMBERSHIP), inline_max=first_look)
+        try:
+            expected = whole.signed_after(org, False, START, limit)
+            assert len(expected.txs) >= first_look  # the first look is full: a second follows
+            assert await port.signed_after(org, False, START, limit) == expected
+        finally:
+            port.close()
+    whole.close()
